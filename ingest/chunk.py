@@ -1,0 +1,119 @@
+"""Paragraphs → chunks: by section and paragraph, sized in the embedding model's tokens.
+
+A chunk never crosses a page (its citation names one page) and never exceeds the model's limit.
+Ids hash the content and what is said about it, so the same content keeps its id.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+
+from rodedraad.types import Chunk, DocumentInfo, Page
+
+from .clean import Paragraph
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u00C0-\u024F“‘(\d])")
+
+
+def chunk_id(doc_id: str, page: int, section: str, text: str, extra: str = "") -> str:
+    """Stable id: same document, page, section and text → same id."""
+    h = hashlib.sha256("\x1f".join([doc_id, str(page), section, text, extra]).encode()).hexdigest()
+    return h[:32]
+
+
+def _split_long(text: str, limit: int, count: Callable[[str], int]) -> list[str]:
+    """Split a paragraph over the limit at sentences, then at words."""
+    pieces: list[str] = []
+    cur = ""
+    for sent in _SENTENCE.split(text):
+        cand = f"{cur} {sent}".strip()
+        if count(cand) <= limit:
+            cur = cand
+            continue
+        if cur:
+            pieces.append(cur)
+        if count(sent) <= limit:
+            cur = sent
+            continue
+        words, cur = sent.split(), ""
+        for w in words:
+            cand = f"{cur} {w}".strip()
+            if count(cand) > limit and cur:
+                pieces.append(cur)
+                cur = w
+            else:
+                cur = cand
+    if cur:
+        pieces.append(cur)
+    return pieces
+
+
+def chunk_paragraphs(
+    doc: DocumentInfo,
+    pages: list[Page],
+    paragraphs: Iterable[Paragraph],
+    *,
+    target_tokens: int,
+    max_tokens: int,
+    count_tokens: Callable[[str], int],
+    normalise: Callable[[str], str],
+    tag_themes: Callable[[str], tuple[str, ...]] = lambda _t: (),
+) -> list[Chunk]:
+    """Pack paragraphs into chunks of about target_tokens, within one page and section."""
+    target = min(target_tokens, max_tokens - 16)
+    hard = max_tokens - 16  # room for the model's prefix and special tokens
+    labels = {p.number: p.label for p in pages}
+    chunks: list[Chunk] = []
+    section_stack: list[tuple[str, str]] = []  # (number, heading line)
+    buf: list[str] = []
+    buf_tokens = 0
+    buf_page = 0
+
+    def section() -> str:
+        return section_stack[-1][1] if section_stack else ""
+
+    def emit() -> None:
+        nonlocal buf, buf_tokens
+        if not buf:
+            return
+        text = "\n\n".join(buf)
+        sec = section()
+        themes = tag_themes(f"{sec}\n{text}")
+        cid = chunk_id(doc.doc_id, buf_page, sec, text,
+                       f"{doc.title}|{doc.publisher}|{doc.year}|{doc.doc_type}|{doc.url}|{labels[buf_page]}|{','.join(themes)}")
+        chunks.append(Chunk(chunk_id=cid, doc=doc, text=text, search_text=normalise(f"{sec}\n{text}"),
+                            page=buf_page, page_label=labels[buf_page], section=sec,
+                            position=len(chunks), themes=themes))
+        buf, buf_tokens = [], 0
+
+    for para in paragraphs:
+        if para.heading:
+            emit()
+            depth = para.heading.count(".") + 1
+            section_stack = [s for s in section_stack if s[0].count(".") + 1 < depth]
+            section_stack.append((para.heading, para.text))
+            continue
+        if buf and para.page != buf_page:
+            emit()
+        buf_page = para.page
+        n = count_tokens(para.text)
+        parts = [para.text] if n <= hard else _split_long(para.text, target, count_tokens)
+        for part in parts:
+            k = n if len(parts) == 1 else count_tokens(part)
+            if buf and buf_tokens + k > target:
+                emit()
+            buf.append(part)
+            buf_tokens += k
+    emit()
+    # Ids must be unique inside a document even if a page repeats a paragraph verbatim.
+    seen: dict[str, int] = {}
+    out = []
+    for c in chunks:
+        if c.chunk_id in seen:
+            seen[c.chunk_id] += 1
+            c = Chunk(**{**c.__dict__, "chunk_id": chunk_id(c.chunk_id, seen[c.chunk_id], "", "")})
+        else:
+            seen[c.chunk_id] = 0
+        out.append(c)
+    return out

@@ -1,0 +1,177 @@
+"""The ingestion job: files → pages → paragraphs → chunks → the index.
+
+    >>> report = ingest([Path("corpus")], index=index, normalise=Normaliser())
+    >>> report.summary()["added"]
+
+Incremental: a file whose bytes, catalog entry and chunking settings are unchanged is not even
+parsed. A bad file is named in the report with its reason and the rest goes on.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from pypdf import PdfReader
+from tqdm import tqdm
+
+from retriever.index import ReportIndex
+from rodedraad.errors import UnreadableDocument
+from rodedraad.types import Chunk, FileOutcome, IngestReport, Page
+
+from .catalog import describe, doc_id_for, load_catalog
+from .chunk import chunk_paragraphs
+from .clean import page_paragraphs
+from .read_pdf import read_pdf
+from .read_text import read_text
+
+SUPPORTED = {".pdf", ".txt", ".md", ".markdown", ".html", ".htm"}
+SKIPPED_NAMES = {"SOURCES.md", "README.md", "catalog.toml", "LICENSE", "LICENSE.md"}
+# Bump when parsing or chunking changes, so unchanged files are re-chunked once.
+PIPELINE_VERSION = "3"
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
+    """Files to ingest under the given paths (recursively; symlink loops and odd entries reported)."""
+    found: list[Path] = []
+    problems: list[FileOutcome] = []
+    seen: set[Path] = set()
+    for root in paths:
+        if root.is_symlink() and not root.exists():
+            problems.append(FileOutcome(str(root), "failed", reason="broken symbolic link or symlink loop"))
+            continue
+        if root.is_file():
+            candidates = [root]
+        elif root.is_dir():
+            candidates = []
+            for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                candidates += [Path(dirpath) / f for f in sorted(filenames) if not f.startswith(".")]
+        else:
+            problems.append(FileOutcome(str(root), "failed", reason="no such file or folder"))
+            continue
+        for p in candidates:
+            if p.name in SKIPPED_NAMES:
+                continue
+            try:
+                real = p.resolve(strict=True)
+            except (OSError, RuntimeError):
+                problems.append(FileOutcome(str(p), "failed", reason="broken symbolic link or symlink loop"))
+                continue
+            if not real.is_file():
+                problems.append(FileOutcome(str(p), "failed", reason="not a regular file"))
+                continue
+            if real in seen:
+                continue
+            seen.add(real)
+            found.append(real)
+    return found, problems
+
+
+def _fingerprint(path: Path, entry: dict | None, settings_key: str) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    h.update(json.dumps(entry or {}, sort_keys=True, default=str).encode())
+    h.update(settings_key.encode())
+    return h.hexdigest()
+
+
+def read_pages(path: Path) -> tuple[list[Page], Callable[[str], bool], dict]:
+    """Pages of a supported file, a running-line test, and file metadata."""
+    suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise UnreadableDocument(path, "empty file (0 bytes)")
+    if suffix == ".pdf":
+        pages, running = read_pdf(path)
+        meta = {}
+        try:
+            m = PdfReader(path).metadata or {}
+            meta = {"title": (m.get("/Title") or "").strip(), "author": (m.get("/Author") or "").strip()}
+        except Exception:  # metadata is optional; a broken info dict must not fail the file
+            meta = {}
+        return pages, running.is_running, meta
+    if suffix in SUPPORTED:
+        with path.open("rb") as f:
+            if f.read(5) == b"%PDF-":
+                raise UnreadableDocument(path, f"a PDF file with a {suffix} extension; rename it to .pdf")
+        return read_text(path), lambda _l: False, {}
+    raise UnreadableDocument(path, f"unsupported file type {suffix or '(none)'}; supported: {', '.join(sorted(SUPPORTED))}")
+
+
+def chunk_file(path: Path, entry: dict | None, *, doc_id: str, target_tokens: int, max_tokens: int,
+               count_tokens: Callable[[str], int], normalise: Callable[[str], str],
+               tag_themes: Callable[[str], tuple[str, ...]]) -> tuple[list[Page], list[Chunk]]:
+    """Read, clean and chunk one file."""
+    pages, is_running, meta = read_pages(path)
+    doc = describe(path, pages, {**(entry or {}), "doc_id": doc_id}, meta)
+    paragraphs = [para for p in pages for para in page_paragraphs(p.text, p.number, is_running)]
+    chunks = chunk_paragraphs(doc, pages, paragraphs, target_tokens=target_tokens, max_tokens=max_tokens,
+                              count_tokens=count_tokens, normalise=normalise, tag_themes=tag_themes)
+    if not chunks:
+        raise UnreadableDocument(path, "no text found to index")
+    return pages, chunks
+
+
+def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[str], str],
+           tag_themes: Callable[[str], tuple[str, ...]] = lambda _t: (), chunk_tokens: int = 320,
+           prune: bool = False, progress: bool = True) -> IngestReport:
+    """Bring the index in line with the files under `paths`; returns what happened per file."""
+    started = time.perf_counter()
+    records = index.records
+    assert records is not None, "open the index with create=True"
+    report = IngestReport()
+    files, problems = discover(paths)
+    report.files.extend(problems)
+    max_tokens = index.embedder.max_tokens
+    settings_key = f"{PIPELINE_VERSION}|{index.embedder.name}|{chunk_tokens}|{getattr(tag_themes, 'version', '')}"
+    known = records.files()
+    used_ids = {v: k for k, v in known.items()}
+    changed = False
+    bar = tqdm(files, unit="file", disable=not progress, desc="ingest", dynamic_ncols=True)
+    for path in bar:
+        key = str(path)
+        catalog = load_catalog(path.parent)
+        entry = catalog.get(path.name)
+        doc_id = known.get(key) or (entry or {}).get("doc_id") or doc_id_for(path)
+        if used_ids.get(doc_id, key) != key:
+            doc_id = f"{doc_id}-{path.suffix.lstrip('.').lower() or 'file'}"
+        used_ids[doc_id] = key
+        try:
+            fp = _fingerprint(path, entry, settings_key)
+            state = records.file_state(key)
+            if state and state[1] == fp:
+                report.files.append(FileOutcome(key, "unchanged", state[0], state[2], state[3]))
+                continue
+            pages, chunks = chunk_file(path, entry, doc_id=doc_id, target_tokens=chunk_tokens, max_tokens=max_tokens,
+                                       count_tokens=index.embedder.count_tokens, normalise=normalise,
+                                       tag_themes=tag_themes)
+        except UnreadableDocument as e:
+            report.files.append(FileOutcome(key, "failed", doc_id, reason=e.reason))
+            continue
+        except (OSError, RecursionError, MemoryError, ValueError) as e:
+            report.files.append(FileOutcome(key, "failed", doc_id, reason=f"{type(e).__name__}: {e}"))
+            continue
+        bar.set_postfix_str(f"{path.name[:30]} {len(pages)}p {len(chunks)}c")
+        result = index.write_document(doc_id, chunks)
+        # Only now is the file done: a run killed before this line redoes it.
+        records.set_file_state(key, doc_id, fp, len(pages), len(chunks))
+        changed = changed or result.added > 0 or result.deleted > 0
+        report.chunks_added += result.added
+        report.chunks_deleted += result.deleted
+        report.files.append(FileOutcome(key, "updated" if state else "added", doc_id, len(pages), len(chunks)))
+    if prune:
+        for key, doc_id in known.items():
+            if not Path(key).exists():
+                report.chunks_deleted += index.remove_document(doc_id)
+                records.forget_file(key)
+                report.files.append(FileOutcome(key, "removed", doc_id))
+                changed = True
+    if changed:
+        index.touch()
+    report.seconds = time.perf_counter() - started
+    return report

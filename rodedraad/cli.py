@@ -1,0 +1,207 @@
+"""The `rodedraad` command: ingest, search, ask, eval, serve (and precedents, pack when present).
+
+Commands parse, call the library and print; library errors become "Error: …" with exit 1,
+configuration and usage errors exit 2.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from .errors import ConfigurationError, RodeDraadError
+from .settings import Settings
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ConfigurationError as e:
+            click.echo(f"Error: {e}", err=True)
+            ctx.exit(2)
+        except RodeDraadError as e:
+            raise click.ClickException(str(e)) from e
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="rodedraad")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Rode Draad: cited answers over published youth-care calamity reports."""
+    try:
+        ctx.obj = Settings()
+    except Exception as e:  # pydantic's ValidationError names the bad variable
+        click.echo(f"Error: invalid configuration: {e}", err=True)
+        ctx.exit(2)
+
+
+def _filters(year_from, year_to, doc, publisher=(), doc_type=()):
+    from .types import Filters
+
+    if year_from and year_to and year_from > year_to:
+        raise click.UsageError("--year-from must not be after --year-to")
+    return Filters(year_from=year_from, year_to=year_to, doc_ids=tuple(doc), publishers=tuple(publisher),
+                   doc_types=tuple(doc_type))
+
+
+def _questions(question: str | None):
+    """The question argument, or one question per line of standard input."""
+    if question:
+        yield question
+        return
+    for line in sys.stdin:
+        if line.strip():
+            yield line.strip()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--prune", is_flag=True, help="Remove documents whose files are gone.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_obj
+def ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, as_json: bool, quiet: bool) -> None:
+    """Ingest reports (PDF, txt, md, html) into the index; default: the shipped corpus."""
+    from ingest.pipeline import ingest as run_ingest
+
+    from .assemble import open_glossary, open_index, open_themes
+
+    index = open_index(settings, create=True)
+    glossary = open_glossary(settings)
+    report = run_ingest(list(paths) or [settings.corpus_dir], index=index, normalise=glossary.normaliser,
+                        tag_themes=open_themes(settings, glossary), chunk_tokens=settings.chunk_tokens,
+                        prune=prune, progress=not quiet and not as_json)
+    summary = report.summary()
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        for f in report.failed:
+            click.echo(f"failed: {f.path}: {f.reason}", err=True)
+        click.echo(f"added {summary['added']}, updated {summary['updated']}, unchanged {summary['unchanged']}, "
+                   f"removed {summary['removed']}, failed {summary['failed']}; {summary['chunks_added']} chunks "
+                   f"embedded, {summary['chunks_deleted']} deleted in {summary['seconds']:.1f} s")
+    sys.exit(1 if report.failed else 0)
+
+
+def hit_json(h) -> dict:
+    p = h.passage
+    return {"chunk_id": p.chunk_id, "doc_id": p.doc_id, "title": p.title, "year": p.year, "page": p.page,
+            "page_label": p.page_label, "section": p.section, "text": p.text, "score": round(h.score, 6)}
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("-k", default=10, show_default=True, type=click.IntRange(1, 100), help="Number of passages.")
+@click.option("--year-from", type=int)
+@click.option("--year-to", type=int)
+@click.option("--doc", multiple=True, help="Only this document id (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="JSON output (always JSON lines when reading stdin).")
+@click.pass_obj
+def search(settings: Settings, question, k, year_from, year_to, doc, as_json) -> None:
+    """Search the reports; without QUESTION, read one per line from stdin and write JSON lines."""
+    from .assemble import open_searcher
+
+    filters = _filters(year_from, year_to, doc)
+    searcher = open_searcher(settings)
+    for q in _questions(question):
+        hits = searcher.search(q, k=k, filters=filters)
+        if as_json or not question:
+            click.echo(json.dumps({"query": q, "results": [hit_json(h) for h in hits]}, ensure_ascii=False))
+            continue
+        for i, h in enumerate(hits, 1):
+            p = h.passage
+            click.echo(f"{i}. {p.title} ({p.year or 'z.j.'}), p. {p.page_label} — {p.section}")
+            click.echo("   " + p.text[:300].replace("\n", " ") + ("…" if len(p.text) > 300 else ""))
+
+
+def answer_json(a) -> dict:
+    """An Answer shaped like the /api/chat response."""
+    from server.schemas import AnswerOut
+
+    return AnswerOut.from_answer(a).model_dump()
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--year-from", type=int)
+@click.option("--year-to", type=int)
+@click.option("--doc", multiple=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON output (always JSON lines when reading stdin).")
+@click.pass_obj
+def ask(settings: Settings, question, year_from, year_to, doc, as_json) -> None:
+    """Answer a question with citations; without QUESTION, read one per line from stdin."""
+    from .assemble import open_answerer, open_searcher
+
+    filters = _filters(year_from, year_to, doc)
+    answerer = open_answerer(settings, open_searcher(settings))
+    for q in _questions(question):
+        a = answerer.answer(q, filters=filters)
+        if as_json or not question:
+            click.echo(json.dumps(answer_json(a), ensure_ascii=False))
+            continue
+        click.echo(a.text)
+        for c in a.citations:
+            click.echo(f"[{c.n}] {c.passage.title} ({c.passage.year or 'z.j.'}), p. {c.passage.page_label}")
+        for p in a.nearest:
+            click.echo(f"- {p.title} ({p.year or 'z.j.'})")
+
+
+@main.command(name="eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print aggregates and rows as JSON.")
+@click.pass_obj
+def evaluate_cmd(settings: Settings, file: Path, as_json: bool) -> None:
+    """Retrieval quality on a JSONL file of questions with quotes: recall@k, r@4000c, MRR."""
+    from retriever.evaluate import evaluate, load_items
+
+    from .assemble import open_searcher
+
+    searcher = open_searcher(settings)
+    agg, rows = evaluate(load_items(file), lambda q, k: [h.passage.text for h in searcher.search(q, k=k)])
+    if as_json:
+        click.echo(json.dumps({"aggregate": agg, "rows": rows}, ensure_ascii=False, indent=2))
+        return
+    for group, m in agg.items():
+        figures = " ".join(f"{k}={v:.3f}" for k, v in m.items() if k != "n")
+        click.echo(f"{group:22} n={m['n']:3d} {figures.replace('rr=', 'mrr=')}")
+
+
+@main.command()
+@click.option("--host", help="Address to bind (default from settings: 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default 8000).")
+@click.option("--workers", type=int, help="Worker processes.")
+@click.pass_obj
+def serve(settings: Settings, host, port, workers) -> None:
+    """Serve the web chat, the API and the bots."""
+    import uvicorn
+
+    updates = {k: v for k, v in {"host": host, "port": port, "workers": workers}.items() if v}
+    settings = settings.model_copy(update=updates)
+    from server.app import check_exposure
+
+    check_exposure(settings)
+    # Workers are separate processes: they rebuild the settings from the environment.
+    for key, value in updates.items():
+        os.environ[f"RODEDRAAD_{key.upper()}"] = str(value)
+    uvicorn.run("server.app:create_app", factory=True, host=settings.host, port=settings.port,
+                workers=settings.workers, timeout_graceful_shutdown=10, log_level="info")
+
+
+def _register_optional() -> None:
+    """Commands that live with their feature (precedents, pack) register when present."""
+    try:
+        from .commands_learning import register
+    except ImportError:
+        return
+    register(main)
+
+
+_register_optional()
+_ = asdict  # kept for commands that serialise dataclasses

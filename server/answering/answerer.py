@@ -1,0 +1,223 @@
+"""Questions in, cited answers out: condense, retrieve, decide to abstain, write, verify.
+
+    >>> answerer = Answerer(searcher, prompts=PromptLibrary(Path("prompts")))
+    >>> a = answerer.answer("wat ging er mis bij opschalen?")
+    >>> a.text, [c.passage.page_label for c in a.citations]
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, replace
+
+from retriever.glossary import detect_language
+from retriever.search import HybridRetriever
+from rodedraad.types import Answer, Citation, Filters, Hit
+
+from .evidence import asks_for_quantity, coverage, has_quantity, split_sentences, supported
+from .extractive import Evidence, compose, select_evidence
+from .prompts import PromptLibrary
+
+_FOLLOW_UP = re.compile(r"^(en|maar|ook|dus|and|but|also|what about|hoe zit het|en bij|en in|waarom|why|wat (nog|meer)"
+                        r"|welke nog|hoezo|daar|dat|die|dit|deze|dan|they|it|this|that|those)\b", re.I)
+_CITE = re.compile(r"\[(\d{1,2})\]")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier message in the conversation."""
+
+    role: str  # user | assistant
+    content: str
+
+
+@dataclass(frozen=True)
+class AbstainPolicy:
+    """When the evidence is too weak to answer (calibrated on the dev set; see README)."""
+
+    min_relevance: float = 0.82
+    min_relevance_en: float = 0.79
+    max_unknown_share: float = 0.6
+    min_quantity_coverage: float = 0.35
+    passages: int = 5
+
+
+class Answerer:
+    """Answers questions over a HybridRetriever, extractively or with an LLM whose sentences are verified."""
+
+    def __init__(self, searcher: HybridRetriever, *, prompts: PromptLibrary, llm=None, mode: str = "extractive",
+                 llm_timeout: float = 20.0, k: int = 8, policy: AbstainPolicy = AbstainPolicy()) -> None:
+        self.searcher = searcher
+        self.prompts = prompts
+        self.llm = llm
+        self.mode = mode if llm is not None else "extractive"
+        self.llm_timeout = llm_timeout
+        self.k = k
+        self.policy = policy
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def standalone(self, question: str, history: Sequence[Turn]) -> str:
+        """A question that stands on its own: short follow-ups borrow the previous question."""
+        previous = [t.content for t in history if t.role == "user" and t.content.strip()]
+        if not previous:
+            return question
+        if self.llm is not None:
+            lang = detect_language(question)
+            convo = "\n".join(f"{t.role}: {t.content[:500]}" for t in history[-6:])
+            prompt = self.prompts.get(f"condense_{lang}").format(history=convo, question=question)
+            try:
+                text = self._pool.submit(self.llm.complete, "", prompt).result(timeout=self.llm_timeout).strip()
+                if 3 <= len(text) <= 400:
+                    return text.splitlines()[0]
+            except Exception:  # a failing LLM must not stop the question; the rule below still works
+                pass
+        if len(question.split()) <= 8 or _FOLLOW_UP.match(question.strip()):
+            return f"{previous[-1]} {question}"
+        return question
+
+    def evidence(self, question: str, hits: list[Hit]) -> tuple[Evidence, bool]:
+        """The chosen sentences and whether they are strong enough to answer with.
+
+        Too weak: the passages are not close to the question; or a Dutch question hinges on words
+        the reports never use; or it asks for a number and no chosen sentence on it holds one.
+        """
+        own, extra, unknown = self.searcher.term_weights(question)
+        known = {s: w for s, w in own.items() if s not in unknown}
+        ev = select_evidence(hits, self.searcher.stems, known, extra)
+        self.last_diagnostics = diag = {"relevance": max((h.relevance for h in hits[: self.policy.passages]), default=0.0),
+                                        "unknown_share": (sum(own[s] for s in unknown) / sum(own.values())) if own else 0.0,
+                                        "coverage": ev.best_coverage, "quantity": None}
+        language = detect_language(question)
+        floor = self.policy.min_relevance_en if language == "en" else self.policy.min_relevance
+        if not ev.sentences or diag["relevance"] < floor:
+            return ev, False
+        if language == "nl" and diag["unknown_share"] >= self.policy.max_unknown_share:
+            return ev, False
+        if asks_for_quantity(question):
+            # English words are unknown to the Dutch index: judge by their Dutch equivalents
+            weights = extra if language == "en" else known
+            diag["quantity"] = max((coverage(set(self.searcher.stems(s)), weights, {})
+                                    for h in hits[: self.policy.passages] for s in split_sentences(h.passage.text)
+                                    if has_quantity(s)), default=0.0)
+            if diag["quantity"] < self.policy.min_quantity_coverage:
+                return ev, False
+        return ev, True
+
+    def _abstain(self, question: str, language: str, hits: list[Hit], standalone: str, note: str = "") -> Answer:
+        text = self.prompts.message("abstain", language)
+        seen, nearest = set(), []
+        for h in hits:
+            if h.passage.doc_id not in seen:
+                seen.add(h.passage.doc_id)
+                nearest.append(h.passage)
+        if note:
+            text = f"{note}\n\n{text}"
+        return Answer(question=question, text=text, citations=(), abstained=True, mode=self.mode, language=language,
+                      standalone_question=standalone, nearest=tuple(nearest[:3]))
+
+    # -- answering -----------------------------------------------------------------------------
+
+    def answer(self, question: str, *, history: Sequence[Turn] = (), filters: Filters | None = None) -> Answer:
+        """The full answer (the streaming variant yields the same, sentence by sentence)."""
+        final = None
+        for event in self.stream(question, history=history, filters=filters):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None
+        return final
+
+    def stream(self, question: str, *, history: Sequence[Turn] = (),
+               filters: Filters | None = None) -> Iterator[str | Answer]:
+        """Yields pieces of answer text as they are ready, then the final Answer."""
+        language = detect_language(question)
+        cleaned, injected = self.prompts.split_instructions(question)
+        note = self.prompts.message("injection_note", language) if injected else ""
+        standalone = self.standalone(cleaned or question, history)
+        hits = self.searcher.search(standalone, k=self.k, filters=filters) if cleaned.strip() else []
+        ev, strong = self.evidence(standalone, hits)
+        if not strong:
+            a = self._abstain(question, language, hits, standalone, note)
+            yield a.text
+            yield a
+            return
+        fallback = ""
+        if self.llm is not None:
+            llm_answer = yield from self._stream_llm(question, standalone, language, hits, note)
+            if llm_answer is not None:
+                yield llm_answer
+                return
+            fallback = self._last_fallback
+        lead = self.prompts.message("lead", language)
+        if note:
+            lead = f"{note}\n\n{lead}"
+        text, citations = compose(hits, ev, lead=lead, language=language)
+        if fallback:
+            text = f"{text}\n\n{self.prompts.message('fallback_note', language)}"
+        yield text
+        yield Answer(question=question, text=text, citations=tuple(citations), abstained=False, mode="extractive",
+                     language=language, fallback=fallback, standalone_question=standalone)
+
+    # -- the LLM path --------------------------------------------------------------------------
+
+    _last_fallback = ""
+
+    def _stream_llm(self, question: str, standalone: str, language: str, hits: list[Hit], note: str):
+        """Generate with the LLM, keep only cited and supported sentences; None means fall back."""
+        passages = hits[:5]
+        block = "\n\n".join(
+            f"[{i}] {h.passage.title} ({h.passage.year or 'z.j.'}), p. {h.passage.page_label}:\n{h.passage.text}"
+            for i, h in enumerate(passages, 1))
+        system = self.prompts.get(f"answer_{language}")
+        user = self.prompts.get("user_turn").format(passages=block, question=standalone)
+        try:
+            raw = self._pool.submit(self.llm.complete, system, user).result(timeout=self.llm_timeout)
+        except FutureTimeout:
+            self._last_fallback = f"LLM gave no answer within {self.llm_timeout:g} s"
+            return None
+        except Exception as e:  # any backend failure (connection refused, HTTP 500, bad JSON) falls back
+            self._last_fallback = f"LLM failed ({type(e).__name__})"
+            return None
+        kept, citations = self.verify(raw, passages)
+        if not kept:
+            self._last_fallback = "no sentence of the LLM answer was supported by its cited passage"
+            return None
+        text = " ".join(kept)
+        if note:
+            text = f"{note}\n\n{text}"
+        yield text
+        return Answer(question=question, text=text, citations=tuple(citations), abstained=False, mode=self.mode,
+                      language=language, standalone_question=standalone)
+
+    def verify(self, raw: str, passages: list[Hit]) -> tuple[list[str], list[Citation]]:
+        """Sentences of an LLM answer whose every [n] points to a passage that supports them,
+        renumbered in order of first use, with their citations."""
+        renumber: dict[int, int] = {}
+        quotes: dict[int, list[str]] = {}
+        kept: list[str] = []
+        for sent in split_sentences(raw.replace("\n", " ")):
+            cited = [int(n) for n in _CITE.findall(sent)]
+            if not cited or any(n < 1 or n > len(passages) for n in cited):
+                continue
+            if not all(supported(sent, passages[n - 1].passage.text, self.searcher.stems) for n in cited):
+                continue
+            for n in cited:
+                new = renumber.setdefault(n, len(renumber) + 1)
+                quotes.setdefault(new, []).append(self._best_quote(sent, passages[n - 1].passage.text))
+            kept.append(_CITE.sub(lambda m: f"[{renumber[int(m.group(1))]}]", sent))
+        citations = [Citation(n=new, passage=passages[old - 1].passage, quote=" … ".join(dict.fromkeys(quotes[new])))
+                     for old, new in renumber.items()]
+        return kept, citations
+
+    def _best_quote(self, sentence: str, passage: str) -> str:
+        mine = set(self.searcher.stems(sentence))
+        best = max(split_sentences(passage) or [passage],
+                   key=lambda s: len(mine & set(self.searcher.stems(s))), default=passage)
+        return best
+
+
+def with_mode(answer: Answer, mode: str) -> Answer:
+    return replace(answer, mode=mode)

@@ -1,0 +1,75 @@
+"""Sentences as evidence: splitting passages, scoring sentences against a question, and checking
+that a cited sentence is supported by its passage."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+_SPLIT = re.compile(r"(?<=[.!?])[”\"’')]*\s+(?=[A-Z\u00C0-\u024F“‘\"'(\[0-9•])|\n{2,}")
+_NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d.,]*\b|\b(een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|"
+                     r"twintig|dertig|veertig|vijftig|honderd|duizend|procent|helft|derde|kwart|one|two|three|four|five|"
+                     r"six|seven|eight|nine|ten|eleven|twelve|hundred|thousand|percent|half)\b", re.I)
+_QUANTITY_Q = re.compile(r"\b(hoeveel|aantal(len)?|how many|how much|meeste|minste|most|fewest|percentage|"
+                         r"hoe vaak|how often|budget|fte)\b", re.I)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a passage, whitespace collapsed, fragments under three words dropped."""
+    out = []
+    for s in _SPLIT.split(text):
+        s = re.sub(r"\s+", " ", s or "").strip()
+        if len(s.split()) >= 3:
+            out.append(s)
+    return out
+
+
+def asks_for_quantity(question: str) -> bool:
+    return bool(_QUANTITY_Q.search(question))
+
+
+def has_quantity(text: str) -> bool:
+    return bool(_NUMBER.search(text))
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    text: str
+    hit_index: int
+    position: int
+    coverage: float
+    score: float
+
+
+def coverage(stems: set[str], own: dict[str, float], extra: dict[str, float], extra_weight: float = 0.5) -> float:
+    """IDF-weighted share of the question's stems present (expansion stems count for part)."""
+    total = sum(own.values())
+    if total <= 0:
+        return 0.0
+    got = sum(w for s, w in own.items() if s in stems)
+    got += extra_weight * max([w for s, w in extra.items() if s in stems] or [0.0])
+    return min(1.0, got / total)
+
+
+def score_sentences(passages: list[str], stems_of: Callable[[str], list[str]], own: dict[str, float],
+                    extra: dict[str, float]) -> list[ScoredSentence]:
+    """Every sentence of the passages, scored by coverage of the question and its passage's rank."""
+    out = []
+    for i, text in enumerate(passages):
+        for j, sent in enumerate(split_sentences(text)):
+            cov = coverage(set(stems_of(sent)), own, extra)
+            score = cov + 0.35 / (1 + i) + 0.02 / (1 + j)
+            out.append(ScoredSentence(sent, i, j, cov, score))
+    return out
+
+
+def supported(sentence: str, passage: str, stems_of: Callable[[str], list[str]], threshold: float = 0.6) -> bool:
+    """A sentence is supported when most of its content stems occur in the passage, or it quotes it."""
+    plain = re.sub(r"\[\d+\]", "", sentence).strip(" \"“”'")
+    if len(plain) >= 20 and re.sub(r"\s+", " ", plain.lower()) in re.sub(r"\s+", " ", passage.lower()):
+        return True
+    s = set(stems_of(plain))
+    if len(s) < 2:
+        return False
+    p = set(stems_of(passage))
+    return len(s & p) / len(s) >= threshold

@@ -1,0 +1,64 @@
+"""The extractive answer: the best supporting sentences of the retrieved passages, cited [n].
+
+No LLM; works offline. Sentences are quoted verbatim, so every citation holds its sentence.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rodedraad.types import Citation, Hit
+
+from .evidence import ScoredSentence, score_sentences
+
+MAX_SENTENCES = 4
+PER_PASSAGE = 2
+PASSAGES = 6
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The sentences chosen to answer, best first, and the best coverage seen."""
+
+    sentences: list[ScoredSentence]
+    best_coverage: float
+
+
+def select_evidence(hits: list[Hit], stems_of: Callable[[str], list[str]], own: dict[str, float],
+                    extra: dict[str, float]) -> Evidence:
+    """Choose up to four sentences that cover the question, from different passages where possible."""
+    scored = score_sentences([h.passage.text for h in hits[:PASSAGES]], stems_of, own, extra)
+    if not scored:
+        return Evidence([], 0.0)
+    scored.sort(key=lambda s: s.score, reverse=True)
+    best = scored[0]
+    chosen: list[ScoredSentence] = []
+    per: dict[int, int] = {}
+    for s in scored:
+        if len(chosen) >= MAX_SENTENCES:
+            break
+        if s.score < 0.6 * best.score or per.get(s.hit_index, 0) >= PER_PASSAGE:
+            continue
+        if any(s.text == c.text for c in chosen):
+            continue
+        chosen.append(s)
+        per[s.hit_index] = per.get(s.hit_index, 0) + 1
+    return Evidence(chosen, max(s.coverage for s in scored))
+
+
+def compose(hits: list[Hit], evidence: Evidence, *, lead: str, language: str) -> tuple[str, list[Citation]]:
+    """Answer text with [n] markers, and the citations in order of first use.
+
+    Sentences are grouped per passage and ordered by passage rank, then by their place in it.
+    """
+    order = sorted(evidence.sentences, key=lambda s: (s.hit_index, s.position))
+    numbers: dict[int, int] = {}
+    quotes: dict[int, list[str]] = {}
+    parts: list[str] = []
+    for s in order:
+        n = numbers.setdefault(s.hit_index, len(numbers) + 1)
+        quotes.setdefault(n, []).append(s.text)
+        parts.append(f"“{s.text}” [{n}]" if language == "en" else f"{s.text} [{n}]")
+    citations = [Citation(n=n, passage=hits[i].passage, quote=" … ".join(quotes[n])) for i, n in numbers.items()]
+    body = " ".join(parts)
+    return (f"{lead}\n\n{body}" if lead else body), citations

@@ -1,0 +1,111 @@
+"""OpenAI-compatible endpoints, so OpenAI clients and chat UIs (Open WebUI) can connect.
+
+The answer text carries its citations as footnotes; `sources` carries them as data. System
+messages from the client are ignored: the assistant's own rules always apply.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from rodedraad.errors import RodeDraadError
+from rodedraad.types import Answer
+
+from ..answering.answerer import Turn
+from ..deps import AnswererDep
+from ..schemas import AnswerOut
+
+router = APIRouter(prefix="/v1", tags=["openai"])
+MODEL_ID = "rodedraad"
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: Literal["system", "user", "assistant", "developer", "tool"]
+    content: str | list | None = Field(None)
+
+    def text(self) -> str:
+        if isinstance(self.content, list):  # content parts: keep the text ones
+            return " ".join(p.get("text", "") for p in self.content if isinstance(p, dict))
+        return self.content or ""
+
+
+class ChatCompletionRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    model: str = MODEL_ID
+    messages: list[MessageIn] = Field(..., min_length=1, max_length=60)
+    stream: bool = False
+
+
+def footnotes(a: Answer) -> str:
+    """The answer with its sources as footnotes."""
+    if not a.citations:
+        extra = "".join(f"\n- {p.title} ({p.year or 'z.j.'})" for p in a.nearest)
+        return a.text + (f"\n{extra}" if extra else "")
+    notes = "\n".join(f"[{c.n}] {c.passage.title} ({c.passage.year or 'z.j.'}), p. {c.passage.page_label}"
+                      for c in a.citations)
+    return f"{a.text}\n\n{notes}"
+
+
+def _split(req: ChatCompletionRequest) -> tuple[str, list[Turn]]:
+    convo = [m for m in req.messages if m.role in ("user", "assistant")]
+    if not convo or convo[-1].role != "user" or not convo[-1].text().strip():
+        raise RodeDraadError("the last message must be a non-empty user message")
+    question = convo[-1].text().strip()
+    if len(question) > 2000:
+        raise RodeDraadError("the question is longer than 2000 characters")
+    return question, [Turn(m.role, m.text()) for m in convo[:-1]]
+
+
+def _sources(a: Answer) -> list[dict]:
+    return [c.model_dump() for c in AnswerOut.from_answer(a).citations]
+
+
+@router.get("/models")
+def models() -> dict:
+    """The one model this server offers."""
+    return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "rodedraad"}]}
+
+
+@router.post("/chat/completions", responses={400: {"description": "Malformed conversation"}})
+def chat_completions(req: ChatCompletionRequest, answerer: AnswererDep):
+    """Chat completion (plain or streaming) answered from the reports, with citations."""
+    question, history = _split(req)
+    cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    created = int(time.time())
+    if not req.stream:
+        a = answerer.answer(question, history=history)
+        return {"id": cid, "object": "chat.completion", "created": created, "model": MODEL_ID,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": footnotes(a)},
+                             "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+                "sources": _sources(a), "abstained": a.abstained}
+
+    def chunk(delta: dict, finish=None, **extra) -> str:
+        body = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    def events():
+        yield chunk({"role": "assistant", "content": ""})
+        for item in answerer.stream(question, history=history):
+            if isinstance(item, Answer):
+                tail = footnotes(item)[len(item.text):]
+                if tail:
+                    yield chunk({"content": tail})
+                yield chunk({}, "stop", sources=_sources(item), abstained=item.abstained)
+            else:
+                yield chunk({"content": item})
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+

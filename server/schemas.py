@@ -1,0 +1,162 @@
+"""HTTP request and response models (the API's shape, kept apart from the library's types)."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rodedraad.types import Answer, Filters, Hit, Passage
+
+MAX_QUESTION = 2000
+
+
+class FiltersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    year_from: int | None = Field(None, ge=1900, le=2100)
+    year_to: int | None = Field(None, ge=1900, le=2100)
+    doc_ids: list[str] = Field(default_factory=list, max_length=50)
+    publishers: list[str] = Field(default_factory=list, max_length=20)
+    doc_types: list[str] = Field(default_factory=list, max_length=20)
+
+    def to_filters(self) -> Filters:
+        return Filters(year_from=self.year_from, year_to=self.year_to, doc_ids=tuple(self.doc_ids),
+                       publishers=tuple(self.publishers), doc_types=tuple(self.doc_types))
+
+
+class TurnIn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(..., max_length=20_000)
+
+
+class AskRequest(BaseModel):
+    """A question, with the conversation so far and optional filters."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "wat ging er mis bij opschalen?"}]})
+
+    question: str = Field(..., min_length=1, max_length=MAX_QUESTION, pattern=r"\S")
+    history: list[TurnIn] = Field(default_factory=list, max_length=40)
+    filters: FiltersIn | None = None
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(..., min_length=1, max_length=MAX_QUESTION, pattern=r"\S")
+    k: int = Field(10, ge=1, le=50)
+    filters: FiltersIn | None = None
+
+
+class PassageOut(BaseModel):
+    chunk_id: str
+    doc_id: str
+    title: str
+    publisher: str
+    year: int | None
+    doc_type: str
+    page: int
+    page_label: str
+    section: str
+    text: str
+    url: str
+    themes: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def from_passage(cls, p: Passage) -> "PassageOut":
+        return cls(chunk_id=p.chunk_id, doc_id=p.doc_id, title=p.title, publisher=p.publisher, year=p.year,
+                   doc_type=p.doc_type, page=p.page, page_label=p.page_label, section=p.section, text=p.text,
+                   url=p.url, themes=list(p.themes))
+
+
+class SearchResultOut(PassageOut):
+    score: float
+    relevance: float
+
+    @classmethod
+    def from_hit(cls, h: Hit) -> "SearchResultOut":
+        base = PassageOut.from_passage(h.passage).model_dump()
+        return cls(**base, score=round(h.score, 6), relevance=round(h.relevance, 4))
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[SearchResultOut]
+
+
+class CitationOut(BaseModel):
+    n: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    year: int | None
+    page: int
+    page_label: str
+    quote: str
+    url: str
+    publisher: str = ""
+    section: str = ""
+
+
+class NearestOut(BaseModel):
+    doc_id: str
+    title: str
+    year: int | None
+    chunk_id: str
+    page_label: str
+
+
+class AnswerOut(BaseModel):
+    """The answer with its numbered citations; `abstained` when the reports do not hold it."""
+
+    answer: str
+    citations: list[CitationOut]
+    abstained: bool
+    mode: str
+    language: str = "nl"
+    fallback: str = ""
+    standalone_question: str = ""
+    nearest: list[NearestOut] = Field(default_factory=list)
+
+    @classmethod
+    def from_answer(cls, a: Answer) -> "AnswerOut":
+        return cls(
+            answer=a.text,
+            citations=[CitationOut(n=c.n, chunk_id=c.passage.chunk_id, doc_id=c.passage.doc_id, title=c.passage.title,
+                                   year=c.passage.year, page=c.passage.page, page_label=c.passage.page_label,
+                                   quote=c.quote, url=c.passage.url, publisher=c.passage.publisher,
+                                   section=c.passage.section) for c in a.citations],
+            abstained=a.abstained, mode=a.mode, language=a.language, fallback=a.fallback,
+            standalone_question=a.standalone_question,
+            nearest=[NearestOut(doc_id=p.doc_id, title=p.title, year=p.year, chunk_id=p.chunk_id,
+                                page_label=p.page_label) for p in a.nearest],
+        )
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    title: str
+    publisher: str
+    year: int | None
+    doc_type: str
+    url: str
+    chunks: int
+    pages: int
+
+
+class PassageContextOut(BaseModel):
+    passage: PassageOut
+    before: list[PassageOut]
+    after: list[PassageOut]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    passages: int
+    documents: int
+    answer_mode: str
+    embedding_model: str
+
+
+class ErrorOut(BaseModel):
+    error: str
+    detail: str | list | None = None
