@@ -13,6 +13,8 @@ from rodedraad.errors import UnreadableDocument
 from rodedraad.types import Page
 
 MAX_BYTES = 50_000_000
+_SINGLE_BYTE = {"cp1250", "cp1252", "cp1251", "cp1257", "latin_1", "iso8859_2", "iso8859_15", "iso8859_16",
+                "mac_roman", "mac_latin2", "cp850", "cp437", "iso8859_4", "iso8859_10", "iso8859_13", "iso8859_9", "cp1254"}
 
 
 def decode(path: Path, data: bytes) -> str:
@@ -26,6 +28,13 @@ def decode(path: Path, data: bytes) -> str:
     best = from_bytes(data[:2_000_000]).best()
     if best is None:
         raise UnreadableDocument(path, "text in an unknown encoding")
+    if best.encoding in _SINGLE_BYTE:
+        # Short texts make single-byte code pages hard to tell apart; our reports are Dutch,
+        # so Windows-1252 wins whenever it decodes the bytes cleanly.
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
     try:
         return data.decode(best.encoding)
     except (UnicodeDecodeError, LookupError) as e:

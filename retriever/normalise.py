@@ -29,10 +29,11 @@ class Normaliser:
         for tok in _WORD.findall(fold(text)):
             fixed = self.ocr.get(tok)
             if fixed is None and "-" in tok:
-                # "op-" / "afschalen" style compounds: keep the whole and its parts
-                parts = [p for p in tok.split("-") if p]
-                out.append(tok.replace("-", ""))
-                out.extend(parts)
+                # compounds such as "ggz-ouders": keep the whole and its (repaired) parts
+                parts = [self.ocr.get(p, p) for p in tok.split("-") if p]
+                out.append("".join(parts).replace(" ", ""))
+                for p in parts:
+                    out.extend(p.split())
                 continue
             out.extend((fixed or tok).split())
         return out

@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -16,13 +18,16 @@ from retriever.glossary import detect_language
 from retriever.search import HybridRetriever
 from rodedraad.types import Answer, Citation, Filters, Hit
 
-from .evidence import asks_for_quantity, coverage, has_quantity, split_sentences, supported
-from .extractive import Evidence, compose, select_evidence
+from .evidence import asks_for_quantity, coverage, has_quantity, quantity_measures, split_sentences, supported
+from .extractive import Evidence, compose_parts, select_evidence
 from .prompts import PromptLibrary
 
 _FOLLOW_UP = re.compile(r"^(en|maar|ook|dus|and|but|also|what about|hoe zit het|en bij|en in|waarom|why|wat (nog|meer)"
                         r"|welke nog|hoezo|daar|dat|die|dit|deze|dan|they|it|this|that|those)\b", re.I)
 _CITE = re.compile(r"\[(\d{1,2})\]")
+# "Zin. [1] Volgende zin." -> "Zin [1]. Volgende zin.": a marker after the full stop belongs to the sentence before it
+_CUT = re.compile(r"\n\n+|(?<=[\].!?]) +(?=\S)")
+_MARKER_AFTER_STOP = re.compile(r"(?<=\w)([.!?]+)((?:\s*\[\d{1,2}\])+)")
 
 
 @dataclass(frozen=True)
@@ -57,20 +62,29 @@ class Answerer:
         self.k = k
         self.policy = policy
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
+        self._local = threading.local()
+
+    @property
+    def last_diagnostics(self) -> dict:
+        """The abstention figures of the last `evidence` call in this thread (requests run concurrently)."""
+        return getattr(self._local, "diagnostics", {})
 
     # -- steps ---------------------------------------------------------------------------------
 
-    def standalone(self, question: str, history: Sequence[Turn]) -> str:
-        """A question that stands on its own: short follow-ups borrow the previous question."""
+    def standalone(self, question: str, history: Sequence[Turn], *, deadline: float | None = None) -> str:
+        """A question that stands on its own: short follow-ups borrow the previous question.
+
+        With an LLM it rewrites the question, within the time left before `deadline`."""
         previous = [t.content for t in history if t.role == "user" and t.content.strip()]
         if not previous:
             return question
-        if self.llm is not None:
+        left = self.llm_timeout if deadline is None else deadline - time.monotonic()
+        if self.llm is not None and left > 0:
             lang = detect_language(question)
             convo = "\n".join(f"{t.role}: {t.content[:500]}" for t in history[-6:])
             prompt = self.prompts.get(f"condense_{lang}").format(history=convo, question=question)
             try:
-                text = self._pool.submit(self.llm.complete, "", prompt).result(timeout=self.llm_timeout).strip()
+                text = self._pool.submit(self.llm.complete, "", prompt).result(timeout=left).strip()
                 if 3 <= len(text) <= 400:
                     return text.splitlines()[0]
             except Exception:  # a failing LLM must not stop the question; the rule below still works
@@ -88,7 +102,7 @@ class Answerer:
         own, extra, unknown = self.searcher.term_weights(question)
         known = {s: w for s, w in own.items() if s not in unknown}
         ev = select_evidence(hits, self.searcher.stems, known, extra)
-        self.last_diagnostics = diag = {"relevance": max((h.relevance for h in hits[: self.policy.passages]), default=0.0),
+        self._local.diagnostics = diag = {"relevance": max((h.relevance for h in hits[: self.policy.passages]), default=0.0),
                                         "unknown_share": (sum(own[s] for s in unknown) / sum(own.values())) if own else 0.0,
                                         "coverage": ev.best_coverage, "quantity": None}
         language = detect_language(question)
@@ -105,7 +119,28 @@ class Answerer:
                                     if has_quantity(s)), default=0.0)
             if diag["quantity"] < self.policy.min_quantity_coverage:
                 return ev, False
+            if not self._counts_found(question, hits):
+                return ev, False
         return ev, True
+
+    def _counts_found(self, question: str, hits: list[Hit]) -> bool:
+        """For "how many X": some sentence with a number among the best passages names X (or its
+        Dutch equivalent). A thing the reports have no word for ("FTE") is never counted there."""
+        measures = quantity_measures(question)
+        if not measures:
+            return True
+
+        def known(text: str) -> set[str]:
+            own, extra, unknown = self.searcher.term_weights(text)
+            return {s for s in own if s not in unknown} | {s for s, w in extra.items() if w > 0}
+
+        numbered = [set(self.searcher.stems(s)) for h in hits[: self.policy.passages]
+                    for s in split_sentences(h.passage.text) if has_quantity(s)]
+        for lead, thing in measures:
+            stems = known(f"{lead} {thing}") - known(lead)
+            if stems and any(stems & sent for sent in numbered):
+                return True
+        return False
 
     def _abstain(self, question: str, language: str, hits: list[Hit], standalone: str, note: str = "") -> Answer:
         text = self.prompts.message("abstain", language)
@@ -132,65 +167,75 @@ class Answerer:
 
     def stream(self, question: str, *, history: Sequence[Turn] = (),
                filters: Filters | None = None) -> Iterator[str | Answer]:
-        """Yields pieces of answer text as they are ready, then the final Answer."""
+        """Yields pieces of answer text as they are ready, then the final Answer.
+
+        The pieces concatenate to exactly the final Answer's text."""
+        deadline = time.monotonic() + self.llm_timeout
         language = detect_language(question)
         cleaned, injected = self.prompts.split_instructions(question)
         note = self.prompts.message("injection_note", language) if injected else ""
-        standalone = self.standalone(cleaned or question, history)
+        standalone = self.standalone(cleaned or question, history, deadline=deadline)
         hits = self.searcher.search(standalone, k=self.k, filters=filters) if cleaned.strip() else []
         ev, strong = self.evidence(standalone, hits)
         if not strong:
             a = self._abstain(question, language, hits, standalone, note)
-            yield a.text
+            yield from pieces(a.text)
             yield a
             return
         fallback = ""
         if self.llm is not None:
-            llm_answer = yield from self._stream_llm(question, standalone, language, hits, note)
+            llm_answer, fallback = self._llm_answer(question, standalone, language, hits, note, deadline)
             if llm_answer is not None:
+                yield from pieces(llm_answer.text)
                 yield llm_answer
                 return
-            fallback = self._last_fallback
         lead = self.prompts.message("lead", language)
         if note:
             lead = f"{note}\n\n{lead}"
-        text, citations = compose(hits, ev, lead=lead, language=language)
+        parts, citations = compose_parts(hits, ev, lead=lead, language=language)
         if fallback:
-            text = f"{text}\n\n{self.prompts.message('fallback_note', language)}"
-        yield text
+            parts.append(f"\n\n{self.prompts.message('fallback_note', language)}")
+        text = "".join(parts)
+        yield from (p for p in parts if p)
         yield Answer(question=question, text=text, citations=tuple(citations), abstained=False, mode="extractive",
                      language=language, fallback=fallback, standalone_question=standalone)
 
     # -- the LLM path --------------------------------------------------------------------------
 
-    _last_fallback = ""
-
-    def _stream_llm(self, question: str, standalone: str, language: str, hits: list[Hit], note: str):
-        """Generate with the LLM, keep only cited and supported sentences; None means fall back."""
+    def _llm_answer(self, question: str, standalone: str, language: str, hits: list[Hit], note: str,
+                    deadline: float | None = None) -> tuple[Answer | None, str]:
+        """Generate with the LLM and keep only cited, supported sentences: (answer, "") or
+        (None, why it falls back). Returns the reason instead of storing it: requests run concurrently."""
         passages = hits[:5]
+        system, user = self.llm_prompt(standalone, language, passages)
+        left = self.llm_timeout if deadline is None else deadline - time.monotonic()
+        if left <= 0:
+            return None, f"LLM gave no answer within {self.llm_timeout:g} s"
+        try:
+            raw = self._pool.submit(self.llm.complete, system, user).result(timeout=left)
+        except FutureTimeout:
+            return None, f"LLM gave no answer within {self.llm_timeout:g} s"
+        except Exception as e:  # any backend failure (connection refused, HTTP 500, bad JSON) falls back
+            if isinstance(e, TimeoutError) or "timeout" in type(e).__name__.lower():
+                return None, f"LLM gave no answer within {self.llm_timeout:g} s ({type(e).__name__})"
+            return None, f"LLM failed ({type(e).__name__})"
+        kept, citations = self.verify(raw or "", passages)
+        if not kept:
+            return None, "no sentence of the LLM answer was supported by its cited passage"
+        text = " ".join(kept)
+        if note:
+            text = f"{note}\n\n{text}"
+        return Answer(question=question, text=text, citations=tuple(citations), abstained=False, mode=self.mode,
+                      language=language, standalone_question=standalone), ""
+
+    def llm_prompt(self, question: str, language: str, passages: list[Hit]) -> tuple[str, str]:
+        """The system and user messages for the LLM: rules, then numbered passages and the question."""
         block = "\n\n".join(
             f"[{i}] {h.passage.title} ({h.passage.year or 'z.j.'}), p. {h.passage.page_label}:\n{h.passage.text}"
             for i, h in enumerate(passages, 1))
         system = self.prompts.get(f"answer_{language}")
-        user = self.prompts.get("user_turn").format(passages=block, question=standalone)
-        try:
-            raw = self._pool.submit(self.llm.complete, system, user).result(timeout=self.llm_timeout)
-        except FutureTimeout:
-            self._last_fallback = f"LLM gave no answer within {self.llm_timeout:g} s"
-            return None
-        except Exception as e:  # any backend failure (connection refused, HTTP 500, bad JSON) falls back
-            self._last_fallback = f"LLM failed ({type(e).__name__})"
-            return None
-        kept, citations = self.verify(raw, passages)
-        if not kept:
-            self._last_fallback = "no sentence of the LLM answer was supported by its cited passage"
-            return None
-        text = " ".join(kept)
-        if note:
-            text = f"{note}\n\n{text}"
-        yield text
-        return Answer(question=question, text=text, citations=tuple(citations), abstained=False, mode=self.mode,
-                      language=language, standalone_question=standalone)
+        user = self.prompts.get("user_turn").format(passages=block, question=question)
+        return system, user
 
     def verify(self, raw: str, passages: list[Hit]) -> tuple[list[str], list[Citation]]:
         """Sentences of an LLM answer whose every [n] points to a passage that supports them,
@@ -198,7 +243,7 @@ class Answerer:
         renumber: dict[int, int] = {}
         quotes: dict[int, list[str]] = {}
         kept: list[str] = []
-        for sent in split_sentences(raw.replace("\n", " ")):
+        for sent in split_sentences(_MARKER_AFTER_STOP.sub(r"\2\1", raw.replace("\n", " "))):
             cited = [int(n) for n in _CITE.findall(sent)]
             if not cited or any(n < 1 or n > len(passages) for n in cited):
                 continue
@@ -217,6 +262,17 @@ class Answerer:
         best = max(split_sentences(passage) or [passage],
                    key=lambda s: len(mine & set(self.searcher.stems(s))), default=passage)
         return best
+
+
+def pieces(text: str) -> Iterator[str]:
+    """`text` cut for streaming after each blank line and after each sentence or citation marker;
+    the pieces concatenate to exactly `text`."""
+    start = 0
+    for m in _CUT.finditer(text):
+        yield text[start:m.end()]
+        start = m.end()
+    if start < len(text):
+        yield text[start:]
 
 
 def with_mode(answer: Answer, mode: str) -> Answer:

@@ -24,8 +24,19 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
+_MEASURE = re.compile(r"\b(how many|how much|hoeveel|(?:the )?number of|amount of|aantal(?:len)?)"
+                      r"(?:\s+(?:van|aan|de|het|die|the|of))*\s+([^\W\d_][\w-]*)", re.I)
+_NOT_A_MEASURE = {"van", "aan", "de", "het", "die", "the", "of", "er", "there", "did", "does", "do", "is", "are", "was",
+                  "were", "zijn", "was", "waren", "heeft", "hebben", "had"}
+
+
 def asks_for_quantity(question: str) -> bool:
     return bool(_QUANTITY_Q.search(question))
+
+
+def quantity_measures(question: str) -> list[tuple[str, str]]:
+    """What a quantity question counts: ("how many", "deaths"), ("hoeveel", "meldingen")."""
+    return [(m.group(1), m.group(2)) for m in _MEASURE.finditer(question) if m.group(2).lower() not in _NOT_A_MEASURE]
 
 
 def has_quantity(text: str) -> bool:

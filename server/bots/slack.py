@@ -1,0 +1,180 @@
+"""Slack: mentions, direct messages and `/rodedraad`, answered in the thread with cited sources.
+
+Slack posts events to `POST /slack/events`. Bolt checks the signature (signing secret, 5-minute
+window; 401 otherwise), answers `url_verification`, and acknowledges at once; the answer is written
+afterwards in Bolt's worker threads and posted with `chat.postMessage` into the thread.
+
+Slack retries an event it believes failed (no 200 within 3 seconds). Every event id (and slash
+command trigger id) is remembered for an hour in a bounded set, so each question is answered once.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from slack_bolt import App, BoltResponse
+from slack_bolt.adapter.fastapi import SlackRequestHandler  # noqa: F401  (the adapter this module builds on)
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from starlette.concurrency import run_in_threadpool
+
+from rodedraad.settings import Settings
+
+from .cards import base_url, clean_slack_text, shorten, slack_escape, slack_message, slack_notice
+
+log = logging.getLogger("rodedraad.slack")
+
+COMMAND = "/rodedraad"
+HELP = ("Stel een vraag over de calamiteitenrapporten, bijvoorbeeld `/rodedraad wat ging er mis bij opschalen?`, "
+        "of noem mij in een kanaal. Ik antwoord met bronnen: rapport, jaar en pagina.")
+SEARCHING = "Even zoeken in de rapporten: _{question}_"
+NOT_READY = "Rode Draad start nog op; probeer het over een minuut opnieuw."
+FAILED = "Er ging iets mis bij het beantwoorden van deze vraag; probeer het later opnieuw."
+
+
+class SeenKeys:
+    """A bounded set whose members expire: remembers event ids for `ttl` seconds, at most `max_items`."""
+
+    def __init__(self, ttl: float = 3600.0, max_items: int = 10_000,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.max_items = max_items
+        self.clock = clock
+        self._items: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _expire(self, now: float) -> None:
+        while self._items:
+            key, added = next(iter(self._items.items()))
+            if now - added < self.ttl and len(self._items) <= self.max_items:
+                break
+            self._items.popitem(last=False)
+
+    def add(self, key: str) -> bool:
+        """Remember `key`; True when it was new, False when it was seen within the last `ttl` seconds."""
+        with self._lock:
+            now = self.clock()
+            self._expire(now)
+            if key in self._items:
+                return False
+            self._items[key] = now
+            self._expire(now)
+            return True
+
+    def __contains__(self, key: str) -> bool:
+        with self._lock:
+            self._expire(self.clock())
+            return key in self._items
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+
+def _api_url(url: str) -> str:
+    """slack_sdk joins method names onto the base URL, which therefore needs its trailing slash."""
+    return url if url.endswith("/") else url + "/"
+
+
+def build_bolt(fastapi_app: FastAPI, settings: Settings) -> App:
+    """The Bolt app with its listeners. The answerer is looked up on `fastapi_app.state` for every
+    question, because it is built in the app's lifespan, after this runs."""
+    client = WebClient(token=settings.slack_bot_token, base_url=_api_url(settings.slack_api_url))
+    bolt = App(client=client, signing_secret=settings.slack_signing_secret, token_verification_enabled=False,
+               process_before_response=False, logger=logging.getLogger("rodedraad.slack.bolt"), name="rodedraad")
+    seen = SeenKeys()
+    base = base_url(settings.public_url)
+    fastapi_app.state.slack_seen = seen
+
+    def answerer():
+        return getattr(fastapi_app.state, "answerer", None)
+
+    def render(text: str, **extra) -> dict:
+        a = answerer()
+        if a is None:
+            return slack_notice(NOT_READY)
+        try:
+            answer = a.answer(text)
+        except Exception:  # the user gets a message, the log gets the details
+            log.exception("slack: answering failed")
+            return slack_notice(FAILED)
+        return slack_message(answer, base, prompts=getattr(a, "prompts", None), **extra)
+
+    @bolt.middleware
+    def answer_once(body: dict, req, next):
+        """Acknowledge a repeated delivery (a Slack retry) without answering again."""
+        key = ""
+        if body.get("type") == "event_callback" and body.get("event_id"):
+            key = f"event:{body['event_id']}"
+        elif body.get("command") and body.get("trigger_id"):
+            key = f"command:{body['trigger_id']}"
+        if key and not seen.add(key):
+            retry = (req.headers.get("x-slack-retry-num") or [""])[0]
+            log.info("slack: ignoring repeated delivery %s (retry %s)", key, retry or "-")
+            return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
+        return next()
+
+    def answer_in_thread(event: dict, client: WebClient) -> None:
+        question = clean_slack_text(event.get("text", ""))
+        channel, ts = event.get("channel"), event.get("ts")
+        if not channel or not ts:
+            return
+        # one message can arrive as two events (a mention in a DM); answer it once
+        if not seen.add(f"message:{channel}:{ts}"):
+            return
+        message = render(question) if question else slack_notice(HELP)
+        client.chat_postMessage(channel=channel, thread_ts=event.get("thread_ts") or ts,
+                                unfurl_links=False, unfurl_media=False, **message)
+
+    @bolt.event("app_mention")
+    def on_mention(event: dict, client: WebClient) -> None:
+        answer_in_thread(event, client)
+
+    @bolt.event("message")
+    def on_message(event: dict, client: WebClient) -> None:
+        # direct messages only; edits, joins and other bots' messages are not questions
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        answer_in_thread(event, client)
+
+    @bolt.command(COMMAND)
+    def on_command(ack, command: dict, client: WebClient, respond) -> None:
+        question = clean_slack_text(command.get("text", ""))
+        if not question:
+            ack(text=HELP)
+            return
+        shown = slack_escape(shorten(question, 500)).replace("_", " ")
+        ack(response_type="ephemeral", text=SEARCHING.format(question=shown))
+        # after ack() nothing may escape: Bolt would turn a listener error into an error response
+        try:
+            message = render(question, question=question, asked_by=command.get("user_id", ""))
+            try:
+                client.chat_postMessage(channel=command["channel_id"], unfurl_links=False, unfurl_media=False,
+                                        **message)
+            except SlackApiError as e:
+                # not a member of this channel (or a DM between others): answer through the response_url
+                log.info("slack: chat.postMessage failed (%s); answering through response_url",
+                         e.response.get("error") if e.response is not None else e)
+                respond(response_type="in_channel", replace_original=False, **message)
+        except Exception:
+            log.exception("slack: could not deliver the answer to %s", COMMAND)
+
+    return bolt
+
+
+def install_slack(app: FastAPI, settings: Settings) -> None:
+    """Mount `POST /slack/events`."""
+    bolt = build_bolt(app, settings)
+    app.state.slack_bolt = bolt
+
+    @app.post("/slack/events", include_in_schema=False)
+    async def slack_events(request: Request):
+        body = await request.body()
+        # Bolt's dispatch blocks (signature check, the first auth.test, waiting for ack): keep it off the event loop
+        response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
+        return to_starlette_response(response)
