@@ -3,14 +3,19 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: demo test install test-deps serve ingest bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(TEST_STAMP)
 
 install: $(STAMP)
 
@@ -24,7 +29,7 @@ ingest: install
 serve: install
 	$(BIN)/rodedraad serve
 
-test-deps: install
+test-deps: $(TEST_STAMP)
 	bash scripts/install-test-deps.sh $(BIN)
 
 test: test-deps

@@ -73,6 +73,9 @@ def chunk_paragraphs(
     def section() -> str:
         return section_stack[-1][1] if section_stack else ""
 
+    def section_path() -> str:
+        return " › ".join(h for _n, h in section_stack)
+
     def emit() -> None:
         nonlocal buf, buf_tokens
         if not buf:
@@ -80,11 +83,12 @@ def chunk_paragraphs(
         text = "\n\n".join(buf)
         sec = section()
         themes = tag_themes(f"{sec}\n{text}")
-        cid = chunk_id(doc.doc_id, buf_page, sec, text,
+        cid = chunk_id(doc.doc_id, buf_page, section_path(), text,
                        f"{doc.title}|{doc.publisher}|{doc.year}|{doc.doc_type}|{doc.url}|{labels[buf_page]}|{','.join(themes)}")
-        chunks.append(Chunk(chunk_id=cid, doc=doc, text=text, search_text=normalise(f"{sec}\n{text}"),
+        path = section_path()
+        chunks.append(Chunk(chunk_id=cid, doc=doc, text=text, search_text=normalise(f"{path}\n{text}"),
                             page=buf_page, page_label=labels[buf_page], section=sec,
-                            position=len(chunks), themes=themes))
+                            position=len(chunks), themes=themes, context=path))
         buf, buf_tokens = [], 0
 
     for para in paragraphs:

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -25,11 +29,15 @@ from rodedraad.types import Chunk, FileOutcome, IngestReport, Page
 from .catalog import describe, doc_id_for, load_catalog
 from .chunk import chunk_paragraphs
 from .clean import page_paragraphs
-from .read_pdf import read_pdf
+from .read_pdf import clean_surrogates, read_pdf
 from .read_text import read_text
+
+log = logging.getLogger(__name__)
 
 SUPPORTED = {".pdf", ".txt", ".md", ".markdown", ".html", ".htm"}
 SKIPPED_NAMES = {"SOURCES.md", "README.md", "catalog.toml", "LICENSE", "LICENSE.md"}
+# A file whose reading and chunking takes longer than this is reported, not waited for (main thread only).
+READ_SECONDS = 300.0
 # Bump when parsing or chunking changes, so unchanged files are re-chunked once.
 PIPELINE_VERSION = "3"
 
@@ -81,17 +89,39 @@ def _fingerprint(path: Path, entry: dict | None, settings_key: str) -> str:
     return h.hexdigest()
 
 
+# What a file that is not a PDF starts with, for a clear reason when one is named .pdf.
+_SIGNATURES = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+               (b"II*\x00", "a TIFF image"), (b"MM\x00*", "a TIFF image"),
+               (b"PK\x03\x04", "a ZIP archive or Office document"), (b"\xd0\xcf\x11\xe0", "an old Office document"),
+               (b"{\\rtf", "an RTF document"))
+
+
+def _not_a_pdf(head: bytes) -> str:
+    for magic, what in _SIGNATURES:
+        if head.startswith(magic):
+            return what
+    low = head.lstrip()[:200].lower()
+    if low.startswith((b"<!doctype html", b"<html")):
+        return "a web page (HTML)"
+    return "not a PDF (no %PDF- header)"
+
+
 def read_pages(path: Path) -> tuple[list[Page], Callable[[str], bool], dict]:
     """Pages of a supported file, a running-line test, and file metadata."""
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
         raise UnreadableDocument(path, "empty file (0 bytes)")
     if suffix == ".pdf":
+        with path.open("rb") as f:
+            head = f.read(1024)
+        if b"%PDF-" not in head:  # readers accept the header anywhere in the first 1024 bytes
+            raise UnreadableDocument(path, f"a .pdf file that is {_not_a_pdf(head)}, not a PDF")
         pages, running = read_pdf(path)
         meta = {}
         try:
             m = PdfReader(path).metadata or {}
-            meta = {"title": (m.get("/Title") or "").strip(), "author": (m.get("/Author") or "").strip()}
+            meta = {k: clean_surrogates(str(m.get(key) or "")).strip()
+                    for k, key in (("title", "/Title"), ("author", "/Author"))}
         except Exception:  # metadata is optional; a broken info dict must not fail the file
             meta = {}
         return pages, running.is_running, meta
@@ -101,6 +131,42 @@ def read_pages(path: Path) -> tuple[list[Page], Callable[[str], bool], dict]:
                 raise UnreadableDocument(path, f"a PDF file with a {suffix} extension; rename it to .pdf")
         return read_text(path), lambda _l: False, {}
     raise UnreadableDocument(path, f"unsupported file type {suffix or '(none)'}; supported: {', '.join(sorted(SUPPORTED))}")
+
+
+class _ReadTimeout(BaseException):
+    """Raised by the alarm; a BaseException so that parsers' `except Exception` cannot swallow it."""
+
+
+@contextmanager
+def time_limit(path: Path, seconds: float):
+    """Turn a parse that runs past `seconds` into UnreadableDocument (SIGALRM; a no-op off the main thread)."""
+    if seconds <= 0 or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def alarm(_signum, _frame):
+        raise _ReadTimeout()
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except _ReadTimeout:
+        raise UnreadableDocument(path, f"reading took longer than {seconds:.0f} s; the file is too complex or "
+                                       "damaged") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _name_problem(path: Path) -> str:
+    """A reason when the path cannot be stored (a name that is not valid UTF-8)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        return f"file name is not valid UTF-8 ({shown}); rename the file"
+    return ""
 
 
 def chunk_file(path: Path, entry: dict | None, *, doc_id: str, target_tokens: int, max_tokens: int,
@@ -141,19 +207,26 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
         if used_ids.get(doc_id, key) != key:
             doc_id = f"{doc_id}-{path.suffix.lstrip('.').lower() or 'file'}"
         used_ids[doc_id] = key
+        problem = _name_problem(path)
+        if problem:
+            report.files.append(FileOutcome(os.fsencode(path).decode("utf-8", "backslashreplace"), "failed",
+                                            doc_id, reason=problem))
+            continue
         try:
             fp = _fingerprint(path, entry, settings_key)
             state = records.file_state(key)
             if state and state[1] == fp:
                 report.files.append(FileOutcome(key, "unchanged", state[0], state[2], state[3]))
                 continue
-            pages, chunks = chunk_file(path, entry, doc_id=doc_id, target_tokens=chunk_tokens, max_tokens=max_tokens,
-                                       count_tokens=index.embedder.count_tokens, normalise=normalise,
-                                       tag_themes=tag_themes)
+            with time_limit(path, READ_SECONDS):
+                pages, chunks = chunk_file(path, entry, doc_id=doc_id, target_tokens=chunk_tokens,
+                                           max_tokens=max_tokens, count_tokens=index.embedder.count_tokens,
+                                           normalise=normalise, tag_themes=tag_themes)
         except UnreadableDocument as e:
             report.files.append(FileOutcome(key, "failed", doc_id, reason=e.reason))
             continue
-        except (OSError, RecursionError, MemoryError, ValueError) as e:
+        except Exception as e:  # noqa: BLE001 - any parser failure fails this file only; the run goes on
+            log.debug("%s failed", key, exc_info=True)
             report.files.append(FileOutcome(key, "failed", doc_id, reason=f"{type(e).__name__}: {e}"))
             continue
         bar.set_postfix_str(f"{path.name[:30]} {len(pages)}p {len(chunks)}c")

@@ -6,10 +6,11 @@ headers/footers, carried by offset to pages without one; else the PDF page numbe
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from pypdf import PdfReader
-from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
+from pypdf.errors import FileNotDecryptedError, PyPdfError
 
 from rodedraad.errors import UnreadableDocument
 from rodedraad.types import Page
@@ -17,10 +18,13 @@ from rodedraad.types import Page
 from .running_lines import RunningLines, find_running_lines, labels_from_printed
 
 MAX_PAGES = 5000
+# Text per PDF (about a thousand dense printed pages); the same cap as ingest.read_text.MAX_CHARS.
+MAX_CHARS = 3_000_000
 # Pages with less text than this are counted as having no text layer.
 _MIN_CHARS = 20
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _open(path: Path) -> PdfReader:
@@ -38,7 +42,7 @@ def _open(path: Path) -> PdfReader:
         raise
     except FileNotDecryptedError as e:
         raise UnreadableDocument(path, "encrypted PDF (a password is needed)") from e
-    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
+    except Exception as e:  # noqa: BLE001 - pypdf raises many types on damaged files; all mean "unreadable"
         raise UnreadableDocument(path, f"corrupt or truncated PDF ({type(e).__name__}: {e})") from e
     if n == 0:
         raise UnreadableDocument(path, "PDF has no pages")
@@ -47,10 +51,18 @@ def _open(path: Path) -> PdfReader:
     return reader
 
 
+def clean_surrogates(text: str) -> str:
+    """Text without lone UTF-16 surrogates (broken ToUnicode maps make them; Chroma and the tokenizer
+    refuse them): pairs become their character, lone halves U+FFFD."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def _has_page_labels(reader: PdfReader) -> bool:
     try:
         return "/PageLabels" in reader.trailer["/Root"]
-    except (KeyError, PyPdfError):
+    except Exception:  # noqa: BLE001 - a damaged catalog just means no labels
         return False
 
 
@@ -61,12 +73,22 @@ def read_pdf(path: Path) -> tuple[list[Page], RunningLines]:
     """
     reader = _open(path)
     texts: list[str] = []
+    errors: list[str] = []
+    total = 0
     for i, page in enumerate(reader.pages):
         try:
-            texts.append(page.extract_text() or "")
-        except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError) as e:
-            logging.getLogger(__name__).warning("%s: page %d unreadable (%s)", path, i + 1, e)
-            texts.append("")
+            text = clean_surrogates(page.extract_text() or "")
+        except Exception as e:  # noqa: BLE001 - one broken page (any parser error) must not lose the file
+            errors.append(f"{type(e).__name__}: {e}")
+            logging.getLogger(__name__).warning("%s: page %d unreadable (%s)", path, i + 1, errors[-1])
+            text = ""
+        total += len(text)
+        if total > MAX_CHARS:
+            raise UnreadableDocument(path, f"more than {MAX_CHARS:,} characters of text (by page {i + 1}); "
+                                           "split it into smaller files")
+        texts.append(text)
+    if len(errors) == len(texts):
+        raise UnreadableDocument(path, f"corrupt PDF: no page could be read ({errors[0][:200]})")
     if sum(len(t.strip()) for t in texts) < _MIN_CHARS * max(1, len(texts) // 10):
         raise UnreadableDocument(path, "PDF has no text layer (scanned images only); it needs OCR first")
     running = find_running_lines(texts)
@@ -74,7 +96,7 @@ def read_pdf(path: Path) -> tuple[list[Page], RunningLines]:
     if _has_page_labels(reader):
         try:
             labels = list(reader.page_labels)
-        except (PyPdfError, ValueError, KeyError, TypeError, IndexError):
+        except Exception:  # noqa: BLE001 - damaged labels: fall back to printed numbers
             labels = None
     if labels is None or len(labels) != len(texts):
         labels = labels_from_printed(running.printed)

@@ -13,6 +13,9 @@ from rodedraad.errors import UnreadableDocument
 from rodedraad.types import Page
 
 MAX_BYTES = 50_000_000
+# Text per file (about a thousand dense printed pages). More is not a report but a dump: embedding it
+# would take hours, so it is refused with a reason instead (ingest.read_pdf uses the same cap).
+MAX_CHARS = 3_000_000
 _SINGLE_BYTE = {"cp1250", "cp1252", "cp1251", "cp1257", "latin_1", "iso8859_2", "iso8859_15", "iso8859_16",
                 "mac_roman", "mac_latin2", "cp850", "cp437", "iso8859_4", "iso8859_10", "iso8859_13", "iso8859_9", "cp1254"}
 
@@ -48,14 +51,23 @@ def html_to_text(html: str) -> str:
     return get_text(html)
 
 
+def _check_size(path: Path, text: str, limit: int) -> None:
+    if len(text) > limit:
+        raise UnreadableDocument(path, f"{len(text):,} characters of text, more than the {limit:,} accepted "
+                                       "per file; split it into smaller files")
+
+
 def read_text(path: Path) -> list[Page]:
     """Pages of a .txt, .md or .html file."""
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise UnreadableDocument(path, f"file of {size} bytes is larger than the {MAX_BYTES} accepted")
     text = decode(path, path.read_bytes())
-    if path.suffix.lower() in (".html", ".htm"):
+    is_html = path.suffix.lower() in (".html", ".htm")
+    _check_size(path, text, MAX_CHARS * (5 if is_html else 1))  # markup is mostly not text
+    if is_html:
         text = html_to_text(text)
+        _check_size(path, text, MAX_CHARS)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     pages = [p for p in text.split("\f")]
     if not any(p.strip() for p in pages):

@@ -16,9 +16,9 @@ from urllib.parse import urlparse
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
-from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.indexing import index as langchain_index
+from langchain_core.vectorstores import VectorStore
 
 from rodedraad.errors import ConfigurationError, EmbeddingModelMismatch, IndexMissing
 from rodedraad.types import Chunk, Passage
@@ -47,6 +47,46 @@ def connect(*, data_dir: Path, chroma_url: str = "") -> chromadb.api.ClientAPI:
     return chromadb.PersistentClient(path=str(path), settings=settings)
 
 
+class ChunkStore(VectorStore):
+    """The LangChain view of our collection for the indexing API: it stores each chunk's text but
+    embeds its `embed_text` (section path + text), and deletes by id."""
+
+    def __init__(self, collection, embedder: Embedder) -> None:
+        self._collection = collection
+        self._embedder = embedder
+
+    @property
+    def embeddings(self) -> Embedder:
+        return self._embedder
+
+    def add_documents(self, documents: list[Document], **kwargs) -> list[str]:
+        ids = kwargs.get("ids") or [d.id for d in documents]
+        metas = [{k: v for k, v in d.metadata.items() if k != "embed_text"} for d in documents]
+        vectors = self._embedder.embed_documents([d.metadata.get("embed_text") or d.page_content for d in documents])
+        self._collection.upsert(ids=list(ids), embeddings=vectors, documents=[d.page_content for d in documents],
+                                metadatas=metas)
+        return list(ids)
+
+    def add_texts(self, texts, metadatas=None, **kwargs) -> list[str]:
+        docs = [Document(page_content=t, metadata=m or {}) for t, m in zip(texts, metadatas or [{}] * len(texts))]
+        return self.add_documents(docs, **kwargs)
+
+    def delete(self, ids: list[str] | None = None, **kwargs) -> bool:
+        if ids:
+            self._collection.delete(ids=list(ids))
+        return True
+
+    def similarity_search(self, query: str, k: int = 4, **kwargs) -> list[Document]:
+        r = self._collection.query(query_embeddings=[self._embedder.embed_query(query)], n_results=k,
+                                   include=["documents", "metadatas"])
+        return [Document(page_content=d, metadata=m or {}, id=i)
+                for i, d, m in zip(r["ids"][0], r["documents"][0], r["metadatas"][0])]
+
+    @classmethod
+    def from_texts(cls, texts, embedding, metadatas=None, **kwargs):
+        raise NotImplementedError("open a ReportIndex instead")
+
+
 @dataclass(frozen=True)
 class WriteResult:
     added: int
@@ -62,7 +102,7 @@ class ReportIndex:
         self.collection = collection
         self.embedder = embedder
         self.records = records
-        self._store: Chroma | None = None
+        self._store: ChunkStore | None = None
 
     @classmethod
     def open(cls, *, data_dir: Path, embedder: Embedder, chroma_url: str = "", name: str = "rodedraad",
@@ -133,10 +173,9 @@ class ReportIndex:
 
     # -- writing (ingestion) ----------------------------------------------------------------
 
-    def _vector_store(self) -> Chroma:
+    def _vector_store(self) -> ChunkStore:
         if self._store is None:
-            self._store = Chroma(client=self.client, collection_name=self.collection.name,
-                                 embedding_function=self.embedder)
+            self._store = ChunkStore(self.collection, self.embedder)
         return self._store
 
     def write_document(self, doc_id: str, chunks: list[Chunk]) -> WriteResult:
@@ -146,7 +185,8 @@ class ReportIndex:
         midway leaves nothing a rerun cannot finish.
         """
         assert self.records is not None, "open the index with create=True to write"
-        docs = [Document(page_content=c.text, metadata=c.metadata(), id=c.chunk_id) for c in chunks]
+        docs = [Document(page_content=c.text, metadata={**c.metadata(), "embed_text": c.embed_text}, id=c.chunk_id)
+                for c in chunks]
         r = langchain_index(
             docs, self.records, self._vector_store(), cleanup="scoped_full", source_id_key="doc_id",
             key_encoder=lambda d: d.metadata["chunk_id"], batch_size=64)

@@ -26,6 +26,8 @@ STRONG_POINTS = 3
 WEAK_POINTS = 1
 MAX_COUNT = 2
 DEFAULT_MIN_SCORE = 3
+# Headings and fragments carry no statement: shorter texts get no theme.
+MIN_WORDS = 10
 
 # "(STJ, 2013)", "(Grit et al., 2018; Wood, 2016)", "(IGJ en IV, 2017)": references, not content.
 _CITATION = re.compile(r"\([^()]{0,160}?\b(?:19|20)\d\d[a-z]?\s*\)")
@@ -68,7 +70,7 @@ class ThemeTagger:
         return out
 
     @classmethod
-    def load(cls, path: Path, normaliser: Normaliser) -> "ThemeTagger":
+    def load(cls, path: Path, normaliser: Normaliser) -> ThemeTagger:
         """Read the theme file; a missing or malformed file is a ConfigurationError naming it."""
         try:
             raw = path.read_bytes()
@@ -100,6 +102,8 @@ class ThemeTagger:
 
     def __call__(self, text: str) -> tuple[str, ...]:
         """The ids of the themes the text is about, in the file's order."""
+        if len(text.split()) < MIN_WORDS:
+            return ()
         scores = self.scores(text)
         return tuple(t.id for t in self.themes if scores[t.id] >= t.min_score)
 

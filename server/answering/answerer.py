@@ -27,7 +27,7 @@ _FOLLOW_UP = re.compile(r"^(en|maar|ook|dus|and|but|also|what about|hoe zit het|
 _CITE = re.compile(r"\[(\d{1,2})\]")
 # "Zin. [1] Volgende zin." -> "Zin [1]. Volgende zin.": a marker after the full stop belongs to the sentence before it
 _CUT = re.compile(r"\n\n+|(?<=[\].!?]) +(?=\S)")
-_MARKER_AFTER_STOP = re.compile(r"(?<=\w)([.!?]+)((?:\s*\[\d{1,2}\])+)")
+_MARKER_AFTER_STOP = re.compile(r"(?<=\S)([.!?]+)((?:\s*\[\d{1,2}\])+)")
 
 
 @dataclass(frozen=True)
@@ -49,11 +49,25 @@ class AbstainPolicy:
     passages: int = 5
 
 
+class LLMBudget:
+    """The LLM time of one request: its clock starts at the first LLM call (retrieval does not count)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._start: float | None = None
+
+    def left(self) -> float:
+        if self._start is None:
+            self._start = time.monotonic()
+        return self.seconds - (time.monotonic() - self._start)
+
+
 class Answerer:
     """Answers questions over a HybridRetriever, extractively or with an LLM whose sentences are verified."""
 
     def __init__(self, searcher: HybridRetriever, *, prompts: PromptLibrary, llm=None, mode: str = "extractive",
-                 llm_timeout: float = 20.0, k: int = 8, policy: AbstainPolicy = AbstainPolicy()) -> None:
+                 llm_timeout: float = 20.0, k: int = 8, policy: AbstainPolicy = AbstainPolicy(),
+                 llm_passages: int = 5) -> None:
         self.searcher = searcher
         self.prompts = prompts
         self.llm = llm
@@ -61,6 +75,7 @@ class Answerer:
         self.llm_timeout = llm_timeout
         self.k = k
         self.policy = policy
+        self.llm_passages = llm_passages  # passages in the LLM prompt (fewer for small, slow local models)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
         self._local = threading.local()
 
@@ -71,14 +86,14 @@ class Answerer:
 
     # -- steps ---------------------------------------------------------------------------------
 
-    def standalone(self, question: str, history: Sequence[Turn], *, deadline: float | None = None) -> str:
+    def standalone(self, question: str, history: Sequence[Turn], *, budget: "LLMBudget | None" = None) -> str:
         """A question that stands on its own: short follow-ups borrow the previous question.
 
-        With an LLM it rewrites the question, within the time left before `deadline`."""
+        With an LLM it rewrites the question, within the request's LLM time budget."""
         previous = [t.content for t in history if t.role == "user" and t.content.strip()]
         if not previous:
             return question
-        left = self.llm_timeout if deadline is None else deadline - time.monotonic()
+        left = (budget or LLMBudget(self.llm_timeout)).left()
         if self.llm is not None and left > 0:
             lang = detect_language(question)
             convo = "\n".join(f"{t.role}: {t.content[:500]}" for t in history[-6:])
@@ -170,11 +185,11 @@ class Answerer:
         """Yields pieces of answer text as they are ready, then the final Answer.
 
         The pieces concatenate to exactly the final Answer's text."""
-        deadline = time.monotonic() + self.llm_timeout
+        budget = LLMBudget(self.llm_timeout)  # condensing and answering share one llm_timeout
         language = detect_language(question)
         cleaned, injected = self.prompts.split_instructions(question)
         note = self.prompts.message("injection_note", language) if injected else ""
-        standalone = self.standalone(cleaned or question, history, deadline=deadline)
+        standalone = self.standalone(cleaned or question, history, budget=budget)
         hits = self.searcher.search(standalone, k=self.k, filters=filters) if cleaned.strip() else []
         ev, strong = self.evidence(standalone, hits)
         if not strong:
@@ -184,7 +199,7 @@ class Answerer:
             return
         fallback = ""
         if self.llm is not None:
-            llm_answer, fallback = self._llm_answer(question, standalone, language, hits, note, deadline)
+            llm_answer, fallback = self._llm_answer(question, standalone, language, hits, note, budget)
             if llm_answer is not None:
                 yield from pieces(llm_answer.text)
                 yield llm_answer
@@ -203,12 +218,12 @@ class Answerer:
     # -- the LLM path --------------------------------------------------------------------------
 
     def _llm_answer(self, question: str, standalone: str, language: str, hits: list[Hit], note: str,
-                    deadline: float | None = None) -> tuple[Answer | None, str]:
+                    budget: "LLMBudget | None" = None) -> tuple[Answer | None, str]:
         """Generate with the LLM and keep only cited, supported sentences: (answer, "") or
         (None, why it falls back). Returns the reason instead of storing it: requests run concurrently."""
-        passages = hits[:5]
+        passages = hits[: self.llm_passages]
         system, user = self.llm_prompt(standalone, language, passages)
-        left = self.llm_timeout if deadline is None else deadline - time.monotonic()
+        left = (budget or LLMBudget(self.llm_timeout)).left()
         if left <= 0:
             return None, f"LLM gave no answer within {self.llm_timeout:g} s"
         try:

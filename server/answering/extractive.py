@@ -51,14 +51,23 @@ def compose(hits: list[Hit], evidence: Evidence, *, lead: str, language: str) ->
 
     Sentences are grouped per passage and ordered by passage rank, then by their place in it.
     """
+    parts, citations = compose_parts(hits, evidence, lead=lead, language=language)
+    return "".join(parts), citations
+
+
+def compose_parts(hits: list[Hit], evidence: Evidence, *, lead: str,
+                  language: str) -> tuple[list[str], list[Citation]]:
+    """The answer as pieces for streaming (the lead, then sentence by sentence, separators
+    included, so that they concatenate to the answer text), and the citations."""
     order = sorted(evidence.sentences, key=lambda s: (s.hit_index, s.position))
     numbers: dict[int, int] = {}
     quotes: dict[int, list[str]] = {}
-    parts: list[str] = []
+    body: list[str] = []
     for s in order:
         n = numbers.setdefault(s.hit_index, len(numbers) + 1)
         quotes.setdefault(n, []).append(s.text)
-        parts.append(f"“{s.text}” [{n}]" if language == "en" else f"{s.text} [{n}]")
+        body.append(f"“{s.text}” [{n}]" if language == "en" else f"{s.text} [{n}]")
     citations = [Citation(n=n, passage=hits[i].passage, quote=" … ".join(quotes[n])) for i, n in numbers.items()]
-    body = " ".join(parts)
-    return (f"{lead}\n\n{body}" if lead else body), citations
+    parts = [f"{lead}\n\n"] if lead and body else [lead] if lead else []
+    parts += [b + (" " if i < len(body) - 1 else "") for i, b in enumerate(body)]
+    return parts, citations

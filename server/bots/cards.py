@@ -47,6 +47,7 @@ _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
 _SLACK_CHANNEL = re.compile(r"<#[A-Z0-9]+(?:\|([^>]*))?>")
 _SLACK_SPECIAL = re.compile(r"<!(?:subteam\^[A-Z0-9]+|here|channel|everyone)(?:\|([^>]*))?>")
 _TEAMS_AT = re.compile(r"<at\b[^>]*>.*?</at>", re.I | re.S)
+_BREAK = re.compile(r"<(?:br|/?(?:div|p|li|tr|h\d))\b[^>]*>", re.I)
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
@@ -74,7 +75,7 @@ def base_url(public_url: str) -> str:
 
 def passage_link(base: str, chunk_id: str) -> str:
     """The passage on our web page."""
-    return f"{base}/?passage={quote(chunk_id, safe='')}"
+    return f"{base.rstrip('/')}/?passage={quote(chunk_id, safe='')}"
 
 
 def source_label(p: Passage, language: str = "nl") -> str:
@@ -150,7 +151,7 @@ def clean_slack_text(text: str) -> str:
 def clean_teams_text(text: str) -> str:
     """The question in a Teams message: `<at>Bot</at>` removed, other markup and entities undone."""
     text = _TEAMS_AT.sub(" ", text or "")
-    text = _TAG.sub(" ", text)
+    text = _TAG.sub("", _BREAK.sub(" ", text))
     text = html.unescape(text).replace("\xa0", " ")
     return _SPACE.sub(" ", text).strip()
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from slack_bolt import App, BoltResponse
-from slack_bolt.adapter.fastapi import SlackRequestHandler  # noqa: F401  (the adapter this module builds on)
+# the conversions of Bolt's FastAPI adapter (slack_bolt.adapter.fastapi is its Starlette handler)
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -175,6 +175,7 @@ def install_slack(app: FastAPI, settings: Settings) -> None:
     @app.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request):
         body = await request.body()
-        # Bolt's dispatch blocks (signature check, the first auth.test, waiting for ack): keep it off the event loop
+        # As the adapter's SlackRequestHandler.handle, but Bolt's dispatch blocks (the first auth.test, waiting
+        # up to 3 s for ack()), so it runs in a worker thread instead of on the event loop
         response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
         return to_starlette_response(response)

@@ -54,15 +54,28 @@ def sign(key: bytes, body: bytes) -> str:
     return "HMAC " + base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode("ascii")
 
 
-def verify(key: bytes, body: bytes, authorization: str | None) -> bool:
-    """True when `authorization` is `HMAC <base64 of HMAC-SHA256(key, body)>`, compared in constant time."""
+def decode_secrets(secrets: str) -> list[bytes]:
+    """One key per team: the setting may hold several tokens separated by commas."""
+    keys = [decode_secret(s) for s in secrets.split(",") if s.strip()]
+    if not keys:
+        raise ConfigurationError("RODEDRAAD_TEAMS_SECRET is empty")
+    return keys
+
+
+def verify(key: bytes | list[bytes], body: bytes, authorization: str | None) -> bool:
+    """True when `authorization` is `HMAC <base64 of HMAC-SHA256(key, body)>` for the key (or one of the
+    keys), compared in constant time."""
     if not authorization:
         return False
     scheme, _, given = authorization.strip().partition(" ")
     if scheme.upper() != "HMAC" or not given:
         return False
-    expected = base64.b64encode(hmac.new(key, body, hashlib.sha256).digest())
-    return hmac.compare_digest(expected, given.strip().encode("utf-8", "replace"))
+    given_bytes = given.strip().encode("utf-8", "replace")
+    ok = False
+    for k in [key] if isinstance(key, bytes) else key:
+        expected = base64.b64encode(hmac.new(k, body, hashlib.sha256).digest())
+        ok |= hmac.compare_digest(expected, given_bytes)
+    return ok
 
 
 def extractive(app: FastAPI) -> Answerer | None:
@@ -84,7 +97,7 @@ def extractive(app: FastAPI) -> Answerer | None:
 
 def install_teams(app: FastAPI, settings: Settings) -> None:
     """Mount `POST /teams/messages`."""
-    key = decode_secret(settings.teams_secret)
+    key = decode_secrets(settings.teams_secret)
     base = base_url(settings.public_url)
     pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="teams")
 

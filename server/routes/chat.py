@@ -2,42 +2,55 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
+from rodedraad.errors import RodeDraadError
 from rodedraad.types import Answer
 
 from ..answering.answerer import Turn
-from ..deps import AnswererDep
+from ..deps import AnswererDep, SettingsDep
 from ..schemas import AnswerOut, AskRequest
 
 router = APIRouter(prefix="/api", tags=["chat"])
+log = logging.getLogger("rodedraad")
 
 
-def _args(req: AskRequest) -> dict:
+def _args(req: AskRequest, max_chars: int) -> dict:
+    if len(req.question) > max_chars:
+        raise RodeDraadError(f"the question is longer than {max_chars} characters")
     return {"history": [Turn(t.role, t.content) for t in req.history],
             "filters": req.filters.to_filters() if req.filters else None}
 
 
 @router.post("/chat", response_model=AnswerOut)
-def chat(req: AskRequest, answerer: AnswererDep) -> AnswerOut:
+def chat(req: AskRequest, answerer: AnswererDep, settings: SettingsDep) -> AnswerOut:
     """A short answer with numbered citations to report and printed page, or an abstention."""
-    return AnswerOut.from_answer(answerer.answer(req.question, **_args(req)))
+    return AnswerOut.from_answer(answerer.answer(req.question, **_args(req, settings.max_question_chars)))
 
 
 def sse(event: str, data) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-@router.post("/chat/stream", responses={200: {"content": {"text/event-stream": {}}, "description": "SSE: `delta` events with answer text, then one `done` event with the full response"}})
-def chat_stream(req: AskRequest, answerer: AnswererDep) -> StreamingResponse:
-    """Server-sent events: `delta` pieces of the answer as it forms, then `done` with citations."""
+@router.post("/chat/stream", responses={200: {"content": {"text/event-stream": {}}, "description": "SSE: `delta` events with answer text, then one `done` event with the full response (or one `error` event)"}})
+def chat_stream(req: AskRequest, answerer: AnswererDep, settings: SettingsDep) -> StreamingResponse:
+    """Server-sent events: `delta` pieces of the answer as it forms, then `done` with citations.
+
+    The deltas concatenate to the `done` event's `answer`."""
+    args = _args(req, settings.max_question_chars)
+
     def events():
-        for item in answerer.stream(req.question, **_args(req)):
-            if isinstance(item, Answer):
-                yield sse("done", AnswerOut.from_answer(item).model_dump())
-            else:
-                yield sse("delta", {"text": item})
+        try:
+            for item in answerer.stream(req.question, **args):
+                if isinstance(item, Answer):
+                    yield sse("done", AnswerOut.from_answer(item).model_dump())
+                else:
+                    yield sse("delta", {"text": item})
+        except Exception:  # the status line is sent already: report the failure as an event
+            log.exception("chat stream failed")
+            yield sse("error", {"error": "internal error; the server log has the details"})
 
     return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})

@@ -6,6 +6,7 @@ messages from the client are ignored: the assistant's own rules always apply.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from typing import Literal
@@ -18,10 +19,11 @@ from rodedraad.errors import RodeDraadError
 from rodedraad.types import Answer
 
 from ..answering.answerer import Turn
-from ..deps import AnswererDep
-from ..schemas import AnswerOut
+from ..deps import AnswererDep, SettingsDep
+from ..schemas import MAX_QUESTION, AnswerOut
 
 router = APIRouter(prefix="/v1", tags=["openai"])
+log = logging.getLogger("rodedraad")
 MODEL_ID = "rodedraad"
 
 
@@ -33,7 +35,7 @@ class MessageIn(BaseModel):
 
     def text(self) -> str:
         if isinstance(self.content, list):  # content parts: keep the text ones
-            return " ".join(p.get("text", "") for p in self.content if isinstance(p, dict))
+            return " ".join(p["text"] for p in self.content if isinstance(p, dict) and isinstance(p.get("text"), str))
         return self.content or ""
 
 
@@ -55,13 +57,13 @@ def footnotes(a: Answer) -> str:
     return f"{a.text}\n\n{notes}"
 
 
-def _split(req: ChatCompletionRequest) -> tuple[str, list[Turn]]:
+def _split(req: ChatCompletionRequest, max_chars: int = MAX_QUESTION) -> tuple[str, list[Turn]]:
     convo = [m for m in req.messages if m.role in ("user", "assistant")]
     if not convo or convo[-1].role != "user" or not convo[-1].text().strip():
         raise RodeDraadError("the last message must be a non-empty user message")
     question = convo[-1].text().strip()
-    if len(question) > 2000:
-        raise RodeDraadError("the question is longer than 2000 characters")
+    if len(question) > max_chars:
+        raise RodeDraadError(f"the question is longer than {max_chars} characters")
     return question, [Turn(m.role, m.text()) for m in convo[:-1]]
 
 
@@ -76,9 +78,9 @@ def models() -> dict:
 
 
 @router.post("/chat/completions", responses={400: {"description": "Malformed conversation"}})
-def chat_completions(req: ChatCompletionRequest, answerer: AnswererDep):
+def chat_completions(req: ChatCompletionRequest, answerer: AnswererDep, settings: SettingsDep):
     """Chat completion (plain or streaming) answered from the reports, with citations."""
-    question, history = _split(req)
+    question, history = _split(req, min(MAX_QUESTION, settings.max_question_chars))
     cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     if not req.stream:
@@ -96,14 +98,18 @@ def chat_completions(req: ChatCompletionRequest, answerer: AnswererDep):
 
     def events():
         yield chunk({"role": "assistant", "content": ""})
-        for item in answerer.stream(question, history=history):
-            if isinstance(item, Answer):
-                tail = footnotes(item)[len(item.text):]
-                if tail:
-                    yield chunk({"content": tail})
-                yield chunk({}, "stop", sources=_sources(item), abstained=item.abstained)
-            else:
-                yield chunk({"content": item})
+        try:
+            for item in answerer.stream(question, history=history):
+                if isinstance(item, Answer):
+                    tail = footnotes(item)[len(item.text):]
+                    if tail:
+                        yield chunk({"content": tail})
+                    yield chunk({}, "stop", sources=_sources(item), abstained=item.abstained)
+                else:
+                    yield chunk({"content": item})
+        except Exception:  # the status line is sent already: end the stream with an error object
+            log.exception("chat completion stream failed")
+            yield f"data: {json.dumps({'error': {'message': 'internal error; the server log has the details'}})}\n\n"
         yield "data: [DONE]\n\n"
 
     return StreamingResponse(events(), media_type="text/event-stream")

@@ -54,7 +54,7 @@
       copied: 'Antwoord met bronnen gekopieerd.',
       copy_failed: 'Kopiëren lukte niet; selecteer de tekst handmatig.',
       abstain_title: 'Geen antwoord in de rapporten',
-      abstain_text: 'De gepubliceerde rapporten geven op deze vraag geen onderbouwd antwoord. Deze rapporten komen het dichtst in de buurt:',
+      abstain_text: 'De rapporten geven hier geen onderbouwd antwoord op. Deze rapporten komen het dichtst in de buurt; misschien helpt een andere formulering.',
       abstain_none: 'Er zijn ook geen rapporten gevonden die in de buurt komen.',
       nearest: 'Dichtstbijzijnde rapporten',
       page_short: 'p. {page}',
@@ -76,14 +76,21 @@
       precedents_count: '{n} rapport(en) gevonden.',
       search: 'Zoeken',
       searching: 'Zoeken…',
-      filters_apply: 'De jaarfilters uit Vragen gelden ook hier.',
+      filters_apply: "De jaarfilters uit Vragen gelden ook hier en bij Thema's.",
       period: 'Periode',
       cases: 'Casussen',
       themes_title: "Thema's",
       themes_text: 'Rode draden die in meerdere rapporten terugkomen. Kies een thema om de passages te zien of een sessiepakket te openen.',
       themes_empty: "Er zijn geen thema's gevonden.",
       theme_count: '{n} passages',
+      theme_docs: 'in {n} rapport(en)',
       theme_passages: 'Passages',
+      theme_none: 'Geen passages binnen deze filters.',
+      by_year: 'Per jaar:',
+      ask_about: 'Vraag hierover',
+      about: 'over: {reports}',
+      kind_mentioned: 'Vermeld rapport',
+      mentioned_in: 'Niet in de index; genoemd in: {docs}',
       back: "Terug naar alle thema's",
       pack: 'Sessiepakket openen',
       pack_opening: 'Sessiepakket wordt gemaakt…',
@@ -156,7 +163,7 @@
       copied: 'Answer and sources copied.',
       copy_failed: 'Copying failed; please select the text by hand.',
       abstain_title: 'The reports do not answer this',
-      abstain_text: 'The published reports give no supported answer to this question. These reports come closest:',
+      abstain_text: 'The reports give no supported answer to this. These reports come closest; rephrasing may help.',
       abstain_none: 'No reports came close either.',
       nearest: 'Nearest reports',
       page_short: 'p. {page}',
@@ -178,14 +185,21 @@
       precedents_count: '{n} report(s) found.',
       search: 'Search',
       searching: 'Searching…',
-      filters_apply: 'The year filters from Ask apply here too.',
+      filters_apply: 'The year filters from Ask apply here and in Themes too.',
       period: 'Period',
       cases: 'Cases',
       themes_title: 'Themes',
       themes_text: 'Common threads that recur across reports. Pick a theme to see its passages or open a session pack.',
       themes_empty: 'No themes found.',
       theme_count: '{n} passages',
+      theme_docs: 'in {n} report(s)',
       theme_passages: 'Passages',
+      theme_none: 'No passages within these filters.',
+      by_year: 'By year:',
+      ask_about: 'Ask about this',
+      about: 'about: {reports}',
+      kind_mentioned: 'Mentioned report',
+      mentioned_in: 'Not in the index; mentioned in: {docs}',
       back: 'Back to all themes',
       pack: 'Open session pack',
       pack_opening: 'Preparing the session pack…',
@@ -227,6 +241,7 @@
     history: [],
     docs: [],
     themes: null,
+    themesFor: '',
     themeTitles: {},
     busy: false,
     controller: null,
@@ -404,7 +419,6 @@
     try {
       state.docs = await getJSON('/api/documents');
     } catch (err) {
-      if (err.status === 401) state.retry = state.retry || null;
       list.replaceChildren(el('p', { class: 'hint error', text: errorText(err) }));
       return;
     }
@@ -545,22 +559,23 @@
     renderAnswerText(turn.answer, result.answer, result.citations || []);
     const parts = [];
     if (result.abstained) {
+      // Say it plainly: a marked notice holding the assistant's own words, then the nearest reports.
       const nearest = result.nearest || [];
       const notice = el('div', { class: 'abstain-notice', role: 'note' },
-        el('p', { class: 'abstain-title', i18n: ['abstain_title'] }),
-        el('p', { i18n: [nearest.length ? 'abstain_text' : 'abstain_none'] }));
-      turn.box.insertBefore(notice, turn.answer);
-      if (nearest.length) {
-        parts.push(el('section', { class: 'nearest', 'aria-label': t('nearest') },
+        el('p', { class: 'abstain-title', i18n: ['abstain_title'] }), turn.answer);
+      turn.box.insertBefore(notice, turn.extra);
+      parts.push(nearest.length
+        ? el('section', { class: 'nearest' },
           el('h3', { class: 'subhead', i18n: ['nearest'] }),
+          el('p', { class: 'hint', i18n: ['abstain_text'] }),
           el('ul', { class: 'nearest-list' }, nearest.map((p) => el('li', {},
             el('button', {
               type: 'button', class: 'source-title linklike', 'data-chunk': p.chunk_id,
               text: `${p.title} (${yearText(p.year)})`,
               onclick: (ev) => openPassage(p.chunk_id, { opener: ev.currentTarget }),
             }),
-            el('span', { class: 'source-page', i18n: ['page_short', { page: p.page_label }] }))))));
-      }
+            el('span', { class: 'source-page', i18n: ['page_short', { page: p.page_label }] })))))
+        : el('p', { class: 'hint', i18n: ['abstain_none'] }));
     }
     if (result.citations && result.citations.length) {
       parts.push(el('section', { class: 'sources' },
@@ -577,6 +592,7 @@
     });
     parts.push(el('div', { class: 'answer-actions' }, copyBtn));
     turn.extra.replaceChildren(...parts);
+    turn.box.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
     announce(`${t('answer_ready')} ${result.answer}`);
   }
 
@@ -727,12 +743,20 @@
     block.replaceChildren(body.slice(0, at), el('mark', { text: q }), body.slice(at + q.length));
   }
 
-  function contextBlock(key, passages) {
+  /** The text just before (its end) and after (its start) the passage, so the passage stays in view. */
+  function contextBlock(key, passages, tail) {
     if (!passages || !passages.length) return [];
-    return [el('p', { class: 'context-label', i18n: [key] }),
-      ...passages.map((p) => el('p', { class: 'context-text' },
-        p.page_label ? el('span', { class: 'context-page', i18n: ['page_short', { page: p.page_label }] }) : null,
-        ' ', snippet(p.text, 600)))];
+    const joined = passages.map((p) => p.text || '').join(' ').replace(/\s+/g, ' ').trim();
+    if (!joined) return [];
+    const n = 320;
+    let text = joined;
+    if (joined.length > n) {
+      text = tail ? `…${joined.slice(-n).replace(/^\S*\s/, '')}` : `${joined.slice(0, n).replace(/\s\S*$/, '')}…`;
+    }
+    const page = (tail ? passages[passages.length - 1] : passages[0]).page_label;
+    return [el('p', { class: 'context-label' }, el('span', { i18n: [key] }),
+      page ? el('span', { class: 'context-page', i18n: ['page_short', { page }] }) : null),
+    el('p', { class: 'context-text', text })];
   }
 
   async function openPassage(chunkId, { quote = '', opener = null } = {}) {
@@ -764,8 +788,8 @@
       $('#panel-section').textContent = p.section || '';
       $('#panel-section-row').hidden = !p.section;
       markQuote($('#panel-text'), p.text, quote);
-      $('#panel-before').replaceChildren(...contextBlock('context_before', data.before));
-      $('#panel-after').replaceChildren(...contextBlock('context_after', data.after));
+      $('#panel-before').replaceChildren(...contextBlock('context_before', data.before, true));
+      $('#panel-after').replaceChildren(...contextBlock('context_after', data.after, false));
       const link = $('#panel-link');
       if (p.url) { link.href = p.url; link.hidden = false; } else { link.removeAttribute('href'); link.hidden = true; }
       if (p.themes && p.themes.length && Object.keys(state.themeTitles).length) {
@@ -825,7 +849,7 @@
       if (on && focusTab) tab.focus();
     }
     if (location.hash !== HASHES[view]) history.replaceState(null, '', `${location.pathname}${location.search}${HASHES[view]}`);
-    if (view === 'themes' && state.themes === null) loadThemes();
+    if (view === 'themes' && (state.themes === null || state.themesFor !== yearParams().toString())) loadThemes();
   }
 
   function initTabs() {
@@ -844,40 +868,75 @@
   }
 
   // ---------------------------------------------------------------- precedents
-  function passageButtons(passages, limit = 3) {
-    return el('ul', { class: 'passage-list' }, (passages || []).slice(0, limit).map((p) => el('li', {},
+  /** Passages as buttons that open the side panel, showing the quoted sentence when there is one;
+   * `withDoc` adds the report (for lists across reports). */
+  function passageButtons(passages, limit = 3, withDoc = false) {
+    return el('ul', { class: 'passage-list' }, (passages || []).slice(0, limit).map((p) => {
+      const about = (p.about || []).map((a) => `${a.title} (${yearText(a.year)})`).join('; ');
+      return el('li', {},
+        el('button', {
+          type: 'button', class: 'passage-item', 'data-chunk': p.chunk_id,
+          onclick: (ev) => openPassage(p.chunk_id, { quote: p.quote || '', opener: ev.currentTarget }),
+        },
+        el('span', { class: 'passage-page', i18n: ['page_short', { page: p.page_label || p.page }] }),
+        el('span', { class: 'passage-body' },
+          withDoc && p.title ? el('span', { class: 'passage-doc', text: `${p.title} (${yearText(p.year)})` }) : null,
+          about ? el('span', { class: 'passage-doc', i18n: ['about', { reports: about }] }) : null,
+          el('span', { class: 'passage-snippet', text: snippet(p.quote || p.text, 220) }))));
+    }));
+  }
+
+  /** A value quoted from a report (period, number of cases): the words, and a link to where they stand. */
+  function factValue(fact) {
+    if (fact == null) return null;
+    if (typeof fact !== 'object') return el('dd', { text: String(fact) });
+    return el('dd', {},
       el('button', {
-        type: 'button', class: 'passage-item', 'data-chunk': p.chunk_id,
-        onclick: (ev) => openPassage(p.chunk_id, { opener: ev.currentTarget }),
-      },
-      el('span', { class: 'passage-page', i18n: ['page_short', { page: p.page_label || p.page }] }),
-      el('span', { class: 'passage-snippet', text: snippet(p.text, 200) })))));
+        type: 'button', class: 'linklike fact', text: fact.match || snippet(fact.text, 80),
+        onclick: (ev) => openPassage(fact.chunk_id, { quote: fact.text, opener: ev.currentTarget }),
+      }),
+      fact.page_label ? el('span', { class: 'source-page', i18n: ['page_short', { page: fact.page_label }] }) : null);
+  }
+
+  const docTitle = (id) => (state.docs.find((d) => d.doc_id === id) || {}).title || id;
+
+  function yearParams(params = new URLSearchParams()) {
+    const f = currentFilters();
+    if (f && f.year_from) params.set('year_from', f.year_from);
+    if (f && f.year_to) params.set('year_to', f.year_to);
+    return params;
+  }
+
+  function precedentCard(d) {
+    const mentioned = d.kind && d.kind !== 'document';
+    const hosts = (d.mentioned_in_docs && d.mentioned_in_docs.length ? d.mentioned_in_docs : [d.mentioned_in]).filter(Boolean);
+    const period = factValue(d.period);
+    const cases = factValue(d.cases);
+    return el('article', { class: `card precedent${mentioned ? ' precedent-mentioned' : ''}`, 'data-doc': d.doc_id },
+      el('div', { class: 'card-head' },
+        el('h2', { class: 'card-title', text: d.title }),
+        mentioned ? el('span', { class: 'badge badge-quiet', i18n: ['kind_mentioned'] }) : null),
+      el('p', { class: 'card-meta', text: [yearText(d.year), d.publisher, d.doc_type].filter(Boolean).join(' · ') }),
+      mentioned && hosts.length ? el('p', { class: 'card-note', i18n: ['mentioned_in', { docs: hosts.map(docTitle).join('; ') }] }) : null,
+      (period || cases) ? el('dl', { class: 'card-facts' },
+        period ? el('div', {}, el('dt', { i18n: ['period'] }), period) : null,
+        cases ? el('div', {}, el('dt', { i18n: ['cases'] }), cases) : null) : null,
+      passageButtons(d.passages),
+      d.url ? el('a', { class: 'card-link', href: d.url, target: '_blank', rel: 'noopener noreferrer', i18n: ['original'] }) : null);
   }
 
   async function searchPrecedents(q) {
     const out = $('#precedents-results');
     q = (q || '').trim();
     if (!q) return;
-    const params = new URLSearchParams({ q });
-    const f = currentFilters();
-    if (f && f.year_from) params.set('year_from', f.year_from);
-    if (f && f.year_to) params.set('year_to', f.year_to);
+    const params = yearParams(new URLSearchParams({ q }));
     out.setAttribute('aria-busy', 'true');
     out.replaceChildren(el('p', { class: 'hint', i18n: ['searching'] }));
     try {
       const data = await getJSON(`/api/precedents?${params}`);
       const items = data.precedents || [];
       if (!items.length) { out.replaceChildren(el('p', { class: 'empty', i18n: ['precedents_empty'] })); return; }
-      out.replaceChildren(el('p', { class: 'hint', i18n: ['precedents_count', { n: items.length }] }),
-        ...items.map((d) => el('article', { class: 'card precedent', 'data-doc': d.doc_id },
-          el('h2', { class: 'card-title', text: d.title }),
-          el('p', { class: 'card-meta', text: [yearText(d.year), d.publisher, d.doc_type].filter(Boolean).join(' · ') }),
-          (d.period || d.cases) ? el('dl', { class: 'card-facts' },
-            d.period ? el('div', {}, el('dt', { i18n: ['period'] }), el('dd', { text: String(d.period) })) : null,
-            d.cases ? el('div', {}, el('dt', { i18n: ['cases'] }),
-              el('dd', { text: Array.isArray(d.cases) ? d.cases.join(', ') : String(d.cases) })) : null) : null,
-          passageButtons(d.passages),
-          d.url ? el('a', { class: 'card-link', href: d.url, target: '_blank', rel: 'noopener noreferrer', i18n: ['original'] }) : null)));
+      out.replaceChildren(el('p', { class: 'hint', i18n: ['precedents_count', { n: items.length }] }), ...items.map(precedentCard));
     } catch (err) {
       if (err.status === 401) state.retry = () => searchPrecedents(q);
       out.replaceChildren(el('p', { class: err.status === 404 ? 'empty' : 'error', text: err.status === 404 ? t('feature_missing') : errorText(err) }));
@@ -893,9 +952,11 @@
   // ---------------------------------------------------------------- themes & session pack
   async function loadThemes() {
     const list = $('#themes-list');
+    const params = yearParams();
+    state.themesFor = params.toString();
     list.replaceChildren(el('p', { class: 'hint', i18n: ['loading'] }));
     try {
-      const themes = await getJSON('/api/themes');
+      const themes = await getJSON(`/api/themes${state.themesFor ? `?${state.themesFor}` : ''}`);
       state.themes = Array.isArray(themes) ? themes : (themes.themes || []);
       for (const th of state.themes) state.themeTitles[th.id] = th.title;
       if (!state.themes.length) { list.replaceChildren(el('p', { class: 'empty', i18n: ['themes_empty'] })); return; }
@@ -904,7 +965,9 @@
       },
       el('span', { class: 'card-title', text: th.title }),
       th.description ? el('span', { class: 'card-text', text: th.description }) : null,
-      th.count != null ? el('span', { class: 'badge', i18n: ['theme_count', { n: th.count }] }) : null)));
+      el('span', { class: 'card-foot' },
+        th.count != null ? el('span', { class: 'badge', i18n: ['theme_count', { n: th.count }] }) : null,
+        th.documents && th.documents.length ? el('span', { class: 'hint', i18n: ['theme_docs', { n: th.documents.length }] }) : null))));
     } catch (err) {
       state.themes = null;
       if (err.status === 401) state.retry = () => loadThemes();
@@ -920,18 +983,28 @@
       onclick: () => { detail.replaceChildren(); $('#themes-list').hidden = false; $(`[data-theme="${CSS.escape(id)}"]`)?.focus(); },
     });
     detail.replaceChildren(back, el('p', { class: 'hint', i18n: ['loading'] }));
+    const params = yearParams();
     try {
-      const data = await getJSON(`/api/themes/${encodeURIComponent(id)}`);
+      const data = await getJSON(`/api/themes/${encodeURIComponent(id)}${params.toString() ? `?${params}` : ''}`);
       const th = data.theme || { id, title: state.themeTitles[id] || id };
       const packOut = el('p', { class: 'pack-status', role: 'status' });
+      const years = (data.by_year || []).filter((y) => y.count);
+      const examples = th.examples || [];
       detail.replaceChildren(back,
         el('h2', { class: 'theme-title', text: th.title, tabindex: '-1' }),
         th.description ? el('p', { class: 'lead', text: th.description }) : null,
+        years.length ? el('p', { class: 'hint theme-years' },
+          el('span', { i18n: ['by_year'] }), ' ',
+          years.map((y) => `${yearText(y.year)}: ${y.count}`).join(' · ')) : null,
         el('div', { class: 'theme-actions' },
           el('button', { type: 'button', class: 'btn btn-primary pack-btn', i18n: ['pack'], onclick: () => openPack(id, packOut) })),
         packOut,
+        examples.length ? el('section', { class: 'theme-examples' },
+          el('h3', { class: 'subhead', i18n: ['ask_about'] }),
+          el('ul', { class: 'examples' }, examples.map((q) => el('li', {},
+            el('button', { type: 'button', class: 'example', text: q, onclick: () => { switchView('chat'); ask(q); } }))))) : null,
         el('h3', { class: 'subhead', i18n: ['theme_passages'] }),
-        passageButtons(data.passages, 50));
+        (data.passages || []).length ? passageButtons(data.passages, 60, true) : el('p', { class: 'empty', i18n: ['theme_none'] }));
       $('.theme-title', detail).focus();
     } catch (err) {
       if (err.status === 401) state.retry = () => openTheme(id);
@@ -941,7 +1014,7 @@
 
   /** Fetch the pack first (so a missing feature or key gives a message), then open it. */
   async function openPack(id, out) {
-    const url = `/api/pack?theme=${encodeURIComponent(id)}&format=html`;
+    const url = `/api/pack?${yearParams(new URLSearchParams({ theme: id, format: 'html' }))}`;
     i18nText(out, 'pack_opening');
     out.className = 'pack-status hint';
     try {
@@ -978,6 +1051,7 @@
     const view = Object.keys(HASHES).find((v) => HASHES[v] && HASHES[v] === location.hash);
     switchView(view || 'chat');
     loadDocuments();
+    if (state.themes === null) loadThemes();
     if (params.get('q')) $('#question').value = params.get('q').slice(0, 2000);
     const passage = params.get('passage');
     if (passage) openPassage(passage);

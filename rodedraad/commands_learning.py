@@ -1,0 +1,129 @@
+"""`rodedraad precedents`, `rodedraad themes` and `rodedraad pack`: registered on the main group by cli.py."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from .settings import Settings
+
+
+def _learning(settings: Settings):
+    from server.learning import LearningService
+
+    from .assemble import open_searcher
+
+    return LearningService.build(open_searcher(settings), settings)
+
+
+def _filters(year_from, year_to, publisher=(), doc_type=()):
+    from .types import Filters
+
+    if year_from and year_to and year_from > year_to:
+        raise click.UsageError("--year-from must not be after --year-to")
+    return Filters(year_from=year_from, year_to=year_to, publishers=tuple(publisher), doc_types=tuple(doc_type))
+
+
+def _filter_options(f):
+    for option in reversed((
+        click.option("--year-from", type=click.IntRange(1900, 2100), help="Only reports from this year on."),
+        click.option("--year-to", type=click.IntRange(1900, 2100), help="Only reports up to this year."),
+        click.option("--publisher", multiple=True, help="Only this publisher (part of the name; repeatable)."),
+        click.option("--doc-type", multiple=True, help="Only this document type (repeatable)."),
+    )):
+        f = option(f)
+    return f
+
+
+def _fact(label: str, fact) -> None:
+    if fact is not None:
+        click.echo(f"   {label}: {fact.match} — “{fact.text}” (p. {fact.page_label}, {fact.chunk_id})")
+
+
+@click.command()
+@click.argument("question")
+@_filter_options
+@click.option("-k", "reports", default=10, show_default=True, type=click.IntRange(1, 50), help="Number of reports.")
+@click.option("--json", "as_json", is_flag=True, help="Print the GET /api/precedents response.")
+@click.pass_obj
+def precedents(settings: Settings, question, year_from, year_to, publisher, doc_type, reports, as_json) -> None:
+    """Reports that dealt with QUESTION: one entry per report, with period, cases and cited passages."""
+    filters = _filters(year_from, year_to, publisher, doc_type)
+    entries = _learning(settings).finder.find(question, filters=filters, reports=reports)
+    if as_json:
+        click.echo(json.dumps({"query": question, "precedents": [e.to_json() for e in entries]},
+                              ensure_ascii=False, indent=2))
+        return
+    if not entries:
+        click.echo("No report found for this question (with these filters).")
+    for i, e in enumerate(entries, 1):
+        where = f" — vermeld in {e.mentioned_in}" if e.mentioned_in else ""
+        click.echo(f"{i}. {e.title} ({e.year or 'z.j.'}), {e.publisher or 'uitgever onbekend'} [{e.kind}]{where}")
+        _fact("periode", e.period)
+        _fact("aantal", e.cases)
+        for c in e.passages:
+            click.echo(f"   - p. {c.passage.page_label}: {c.quote or c.passage.text[:200]}  ({c.passage.chunk_id})")
+
+
+@click.command()
+@click.argument("theme_id", required=False)
+@_filter_options
+@click.option("--json", "as_json", is_flag=True, help="Print the GET /api/themes(/ID) response.")
+@click.pass_obj
+def themes(settings: Settings, theme_id, year_from, year_to, publisher, doc_type, as_json) -> None:
+    """List the themes with counts, or with THEME_ID show its passages across reports and years."""
+    learning = _learning(settings)
+    filters = _filters(year_from, year_to, publisher, doc_type)
+    if theme_id is None:
+        overview = learning.browser.overview(filters)
+        if as_json:
+            click.echo(json.dumps(overview, ensure_ascii=False, indent=2))
+            return
+        for t in overview:
+            docs = ", ".join(f"{d['title']} ({d['year'] or 'z.j.'}): {d['count']}" for d in t["documents"])
+            click.echo(f"{t['id']:26} {t['count']:4d}  {t['title']}" + (f"  [{docs}]" if docs else ""))
+        return
+    detail = learning.browser.detail(learning.theme_or_404(theme_id), filters)
+    if as_json:
+        click.echo(json.dumps(detail, ensure_ascii=False, indent=2))
+        return
+    th = detail["theme"]
+    click.echo(f"{th['title']} — {detail['count']} passages\n{th['description']}")
+    click.echo("per jaar: " + ", ".join(f"{y['year'] or 'z.j.'}: {y['count']}" for y in detail["by_year"]))
+    for r in detail["by_mentioned_report"]:
+        click.echo(f"over {r['title']} ({r['year'] or 'z.j.'}): {r['count']}")
+    for p in detail["passages"]:
+        about = "; over " + ", ".join(a["title"] for a in p["about"]) if p["about"] else ""
+        click.echo(f"- {p['title']} ({p['year'] or 'z.j.'}), p. {p['page_label']}{about}: “{p['quote']}” "
+                   f"({p['chunk_id']})")
+
+
+@click.command()
+@click.option("--theme", "theme_id", required=True, help="Theme id (see `rodedraad themes`).")
+@_filter_options
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write to this file instead of standard output.")
+@click.option("--base-url", help="Web address of the Rode Draad page that citations link to "
+                                 "(default: RODEDRAAD_PUBLIC_URL, else links stay relative).")
+@click.pass_obj
+def pack(settings: Settings, theme_id, year_from, year_to, publisher, doc_type, fmt, output, base_url) -> None:
+    """A session pack for a learning session on one theme, as Markdown or self-contained HTML."""
+    from server.learning.render import render_html, render_markdown
+
+    learning = _learning(settings)
+    built = learning.pack(theme_id, _filters(year_from, year_to, publisher, doc_type),
+                          base_url=base_url if base_url is not None else settings.public_url)
+    text = render_html(built) if fmt == "html" else render_markdown(built)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output} ({len(built.sources)} sources, {len(built.questions)} suggested questions)", err=True)
+
+
+def register(group: click.Group) -> None:
+    """Add the learning commands to the `rodedraad` group."""
+    for command in (precedents, themes, pack):
+        group.add_command(command)
