@@ -262,8 +262,9 @@ class QuotingLLM:
     """A real HTTP server speaking the OpenAI chat API on loopback. It answers with the first long
     sentence of passage [1], cited [1], plus an invented uncited claim, after `delay` seconds."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, fail_on: str = "") -> None:
         self.delay = delay
+        self.fail_on = fail_on  # answer HTTP 500 when the prompt holds this text
         self.requests: list[dict] = []
         outer = self
 
@@ -290,6 +291,14 @@ class QuotingLLM:
                 outer.requests.append(req)
                 time.sleep(outer.delay)
                 user = next(m["content"] for m in req["messages"] if m["role"] == "user")
+                if outer.fail_on and outer.fail_on in user:
+                    data = b'{"error": {"message": "boom"}}'
+                    self.send_response(500)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 m = re.search(r"\[1\] [^\n]*:\n(.*?)(?:\n\n\[2\]|\n</passages>)", user, re.S)
                 from server.answering.evidence import split_sentences
 
@@ -392,6 +401,26 @@ def test_follow_up_in_llm_mode_is_bounded_by_one_timeout(corpus_settings, search
     assert took < 1.5 + 2 * base + 1.5, (took, base)
     assert first in a.standalone_question  # the rule-based rewrite stands in for the LLM's
     assert a.abstained or a.fallback
+
+
+def test_concurrent_llm_requests_keep_their_own_outcome(corpus_settings, searcher):
+    """One Answerer, requests in parallel: the server fails for one question and answers another;
+    each answer carries its own outcome (the fallback reason is returned, not stored on the
+    shared Answerer)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rodedraad.assemble import open_answerer
+
+    good, bad = dev(qid="d13")[0]["question"], dev(qid="d08")[0]["question"]
+    with QuotingLLM(delay=0.3, fail_on=bad) as llm:
+        answerer = open_answerer(answer_settings(corpus_settings, llm.url, timeout=20, model="quoting"), searcher)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            answers = list(pool.map(answerer.answer, [good, bad] * 3))
+    for q, a in zip([good, bad] * 3, answers):
+        if q == bad:
+            assert a.mode == "extractive" and a.fallback.startswith("LLM failed"), a.fallback
+        else:
+            assert a.mode == "openai" and a.fallback == "" and a.citations, a.fallback
 
 
 def test_abstains_in_llm_mode_without_asking_the_llm(llm_answerer):

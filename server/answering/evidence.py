@@ -18,7 +18,7 @@ def split_sentences(text: str) -> list[str]:
     """Sentences of a passage, whitespace collapsed, fragments under three words dropped."""
     out = []
     for s in _SPLIT.split(text):
-        s = re.sub(r"\s+", " ", s or "").strip()
+        s = re.sub(r"\s+", " ", s or "").strip().lstrip("•▪◦·*–- ").strip()
         if len(s.split()) >= 3:
             out.append(s)
     return out

@@ -37,13 +37,27 @@ def select_evidence(hits: list[Hit], stems_of: Callable[[str], list[str]], own: 
     for s in scored:
         if len(chosen) >= MAX_SENTENCES:
             break
-        if s.score < 0.6 * best.score or per.get(s.hit_index, 0) >= PER_PASSAGE:
+        if s.score < 0.6 * best.score or s.coverage < 0.35 * best.coverage or per.get(s.hit_index, 0) >= PER_PASSAGE:
             continue
         if any(s.text == c.text for c in chosen):
             continue
-        chosen.append(s)
+        chosen.append(_with_follow_on(s, scored))
         per[s.hit_index] = per.get(s.hit_index, 0) + 1
     return Evidence(chosen, max(s.coverage for s in scored))
+
+
+def _with_follow_on(s: ScoredSentence, scored: list[ScoredSentence]) -> ScoredSentence:
+    """A bullet or heading fragment ("opschalen en afschalen.") says little alone: add the
+    sentence that follows it in the passage."""
+    if len(s.text.split()) >= 7:
+        return s
+    text, pos = s.text, s.position
+    while len(text.split()) < 40:
+        nxt = next((x for x in scored if x.hit_index == s.hit_index and x.position == pos + 1), None)
+        if nxt is None:
+            break
+        text, pos = f"{text} {nxt.text}", pos + 1
+    return ScoredSentence(text, s.hit_index, s.position, s.coverage, s.score)
 
 
 def compose(hits: list[Hit], evidence: Evidence, *, lead: str, language: str) -> tuple[str, list[Citation]]:
@@ -59,7 +73,11 @@ def compose_parts(hits: list[Hit], evidence: Evidence, *, lead: str,
                   language: str) -> tuple[list[str], list[Citation]]:
     """The answer as pieces for streaming (the lead, then sentence by sentence, separators
     included, so that they concatenate to the answer text), and the citations."""
-    order = sorted(evidence.sentences, key=lambda s: (s.hit_index, s.position))
+    # The passage with the best sentence leads (short answer first); a passage's sentences stay in reading order.
+    lead_score: dict[int, float] = {}
+    for s in evidence.sentences:
+        lead_score[s.hit_index] = max(lead_score.get(s.hit_index, 0.0), s.score)
+    order = sorted(evidence.sentences, key=lambda s: (-lead_score[s.hit_index], s.hit_index, s.position))
     numbers: dict[int, int] = {}
     quotes: dict[int, list[str]] = {}
     body: list[str] = []
