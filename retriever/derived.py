@@ -21,10 +21,10 @@ import numpy as np
 from rodedraad.types import Filters, Passage
 
 from .index import ReportIndex
-from .keyword import KeywordIndex
+from .keyword import ANALYSIS_VERSION, KeywordIndex
 from .normalise import Normaliser
 
-_FORMAT = 2
+_FORMAT = f"3/{ANALYSIS_VERSION}"
 
 
 @dataclass

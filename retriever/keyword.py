@@ -15,7 +15,14 @@ from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 
 logging.getLogger("bm25s").setLevel(logging.ERROR)
 
-_STOP = set(STOPWORDS_DUTCH) | set(STOPWORDS_EN) | {"eigenlijk", "nou", "toch", "precies", "soms", "wel"}
+# Question words and fillers carry no topic: they must neither score nor count as "unknown".
+_STOP = set(STOPWORDS_DUTCH) | set(STOPWORDS_EN) | {
+    "eigenlijk", "nou", "toch", "precies", "soms", "wel", "hoeveel", "welk", "welke", "waarom", "wanneer", "waar",
+    "hoe", "wie", "wat", "ongeveer", "zo'n", "ofzo", "enzo", "many", "much", "roughly", "exactly", "actually"}
+
+
+# Part of the persisted index's identity: change the analysis, and saved indexes are rebuilt.
+ANALYSIS_VERSION = f"{len(_STOP)}-snowball-dutch-1"
 
 
 class KeywordIndex:

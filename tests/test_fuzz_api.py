@@ -1,0 +1,96 @@
+"""Fuzzing the API from its own OpenAPI spec (schemathesis, in process): no input may give a 5xx, and
+responses must match the spec (status codes, content types, bodies, auth).
+
+The app runs with API keys, a rate limit high enough not to interfere, and the session's real index.
+Bounded: at most 30 examples per operation, a fixed seed, no deadline per example.
+"""
+from __future__ import annotations
+
+import hypothesis
+import hypothesis.errors
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+
+KEY = "fuzz-key"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+
+@pytest.fixture(scope="module")
+def fuzz_app(corpus_settings, searcher, answerer):
+    from server.app import create_app
+
+    settings = corpus_settings.model_copy(update={"api_keys": [KEY], "rate_limit_per_minute": 100_000})
+    app = create_app(settings, parts=(searcher, answerer))
+    with TestClient(app):  # runs the lifespan, so the app's state holds the parts
+        yield app
+
+
+@pytest.fixture(scope="module")
+def real_chunk_id(searcher) -> str:
+    return searcher.search("calamiteit", k=1)[0].passage.chunk_id
+
+
+@pytest.fixture(scope="module")
+def api_schema(fuzz_app):
+    return schemathesis.openapi.from_asgi("/openapi.json", fuzz_app)
+
+
+EXAMPLES = 30  # per operation: 20 valid-by-the-spec inputs, 10 invalid ones
+# Rules the spec cannot express make some schema-valid requests 400/422 on purpose (the last OpenAI
+# message must be a non-empty user message; a whitespace-only question): do not count those as failures.
+EXCLUDED = [schemathesis.checks.positive_data_acceptance]
+
+
+def _fuzz(operation, mode, examples: int, failures: list, **fixed) -> int:
+    """Run one operation's generated cases; collect failures instead of stopping at the first."""
+    calls = 0
+
+    @hypothesis.given(case=operation.as_strategy(generation_mode=mode, **fixed))
+    @hypothesis.settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+                         suppress_health_check=list(HealthCheck), phases=[hypothesis.Phase.generate])
+    def run(case):
+        nonlocal calls
+        calls += 1
+        try:
+            response = case.call_and_validate(headers=AUTH, excluded_checks=EXCLUDED)
+        except (Exception, BaseExceptionGroup) as e:  # noqa: BLE001 - schemathesis raises a failure group
+            failures.append(f"{operation.label} [{mode.value}] {type(e).__name__}: {str(e)[:1500]}")
+            return
+        if response.status_code >= 500:
+            failures.append(f"{operation.label} [{mode.value}] {response.status_code}: {response.text[:300]}")
+
+    try:
+        run()
+    except hypothesis.errors.Unsatisfiable:
+        pass  # nothing to make invalid (an operation without parameters or body)
+    return calls
+
+
+def test_no_input_breaks_the_api(api_schema, real_chunk_id):
+    from schemathesis import GenerationMode
+
+    failures: list[str] = []
+    calls = 0
+    for result in api_schema.get_all_operations():
+        op = result.ok()
+        calls += _fuzz(op, GenerationMode.POSITIVE, EXAMPLES * 2 // 3, failures)
+        calls += _fuzz(op, GenerationMode.NEGATIVE, EXAMPLES // 3, failures)
+        if "{chunk_id}" in op.path:  # random ids are all unknown: also ask for a real one
+            calls += _fuzz(op, GenerationMode.POSITIVE, 3, failures, path_parameters={"chunk_id": real_chunk_id})
+    assert calls >= 100
+    assert not failures, "\n\n".join(failures[:10])
+
+
+def test_fuzzing_covers_every_api_operation(api_schema):
+    """The spec the fuzzer reads lists the operations we mean to fuzz."""
+    ops = {f"{op.ok().method.upper()} {op.ok().path}" for op in api_schema.get_all_operations()}
+    assert {"POST /api/chat", "POST /api/chat/stream", "POST /api/search", "GET /api/passages/{chunk_id}",
+            "GET /api/documents", "POST /v1/chat/completions", "GET /v1/models", "GET /health"} <= ops
+
+
+def test_the_spec_is_served_and_valid(fuzz_app):
+    with TestClient(fuzz_app) as c:
+        spec = c.get("/openapi.json").json()
+    assert spec["openapi"].startswith("3.") and "bearerAuth" in spec["components"]["securitySchemes"]
