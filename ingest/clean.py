@@ -55,8 +55,14 @@ def _join(lines: list[str]) -> str:
     return re.sub(r"[ \t]+", " ", out).strip()
 
 
+# Bullet glyphs that PDF text extraction returns as control or private-use characters.
+_BULLET_GLYPHS = re.compile("[\x7f\uf0b7\uf0a7\uf076\uf0d8\uf0fc]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x80-\x9f]")
+
+
 def page_paragraphs(text: str, page: int, is_running: Callable[[str], bool]) -> list[Paragraph]:
     """Split one page's raw text into paragraphs and numbered headings."""
+    text = _CONTROL.sub("", _BULLET_GLYPHS.sub("•", text))
     lines = [l.rstrip() for l in text.splitlines()]
     lines = [l for l in lines if not is_running(l)]
     widths = sorted(len(l) for l in lines if l.strip())

@@ -41,7 +41,8 @@ def corpus_settings(tmp_path_factory, embedder):
     from rodedraad.assemble import open_glossary, open_index, open_themes
     from rodedraad.settings import Settings
 
-    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("corpus-index"))
+    # No rate limit here: the HTTP tests send hundreds of requests a minute (tests/test_ops.py checks the limit).
+    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("corpus-index"), rate_limit_per_minute=0)
     index = open_index(settings, embedder=embedder, create=True)
     glossary = open_glossary(settings)
     report = ingest([CORPUS], index=index, normalise=glossary.normaliser, tag_themes=open_themes(settings, glossary),

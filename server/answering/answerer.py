@@ -25,8 +25,9 @@ from .prompts import PromptLibrary
 _FOLLOW_UP = re.compile(r"^(en|maar|ook|dus|and|but|also|what about|hoe zit het|en bij|en in|waarom|why|wat (nog|meer)"
                         r"|welke nog|hoezo|daar|dat|die|dit|deze|dan|they|it|this|that|those)\b", re.I)
 _CITE = re.compile(r"\[(\d{1,2})\]")
-# "Zin. [1] Volgende zin." -> "Zin [1]. Volgende zin.": a marker after the full stop belongs to the sentence before it
+# where streamed answer text is cut into pieces: after a blank line, a sentence or a citation marker
 _CUT = re.compile(r"\n\n+|(?<=[\].!?]) +(?=\S)")
+# "Zin. [1] Volgende zin." -> "Zin [1]. Volgende zin.": a marker after the full stop belongs to the sentence before it
 _MARKER_AFTER_STOP = re.compile(r"(?<=\S)([.!?]+)((?:\s*\[\d{1,2}\])+)")
 
 

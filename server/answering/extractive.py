@@ -54,8 +54,8 @@ def _with_follow_on(s: ScoredSentence, scored: list[ScoredSentence]) -> ScoredSe
     text, pos = s.text, s.position
     while len(text.split()) < 40:
         nxt = next((x for x in scored if x.hit_index == s.hit_index and x.position == pos + 1), None)
-        if nxt is None:
-            break
+        if nxt is None or len(nxt.text.split()) < 7:
+            break  # the next bullet or heading starts: stop, so the quote stays word for word
         text, pos = f"{text} {nxt.text}", pos + 1
     return ScoredSentence(text, s.hit_index, s.position, s.coverage, s.score)
 
