@@ -38,6 +38,8 @@ def questions() -> list[str]:
 
 async def client(n: int, url: str, qs: list[str], deadline: float, think: float, out: dict) -> None:
     rng = random.Random(n)
+    if think:  # users do not all press enter at the same moment: spread the first questions
+        await asyncio.sleep(rng.uniform(0, 2 * think))
     async with httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(60.0)) as http:
         while time.monotonic() < deadline:
             q = rng.choice(qs)

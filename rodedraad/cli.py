@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -204,4 +203,3 @@ def _register_optional() -> None:
 
 
 _register_optional()
-_ = asdict  # kept for commands that serialise dataclasses

@@ -298,7 +298,7 @@ class AccessLogMiddleware:
         finally:
             _channel.reset(token)
             fields = {"event": "request", "request_id": rid, "method": scope.get("method", ""),
-                      "path": _route_of(scope) or path, "status": status,
+                      "path": _route_of(scope) or path[:200], "status": status,
                       "ms": round((time.perf_counter() - started) * 1000, 1),
                       "client": info.get("client", "-")}
             for k in ("refused", "citations", "chunk_ids", "abstained", "results", "question_chars"):
@@ -501,6 +501,7 @@ def instrument_parts(searcher, answerer) -> None:
                 return inner_search(*args, **kwargs)
             finally:
                 RETRIEVAL_SECONDS.observe(time.perf_counter() - started)
+                _update_index_gauge(searcher)  # the table is cached: this costs nothing
 
         searcher.search = search
         searcher._rodedraad_instrumented = True

@@ -15,17 +15,6 @@ FOOTNOTE = re.compile(r"^\[(\d+)\] (.+) \((\d{4}|z\.j\.)\), p\. (\S+)$")
 QUESTION = "wat is de officiele definitie van een calamiteit?"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def unlimited(live_server):
-    """These tests send a few hundred requests a minute from one address: lift the rate limit of
-    the shared server while they run (the limit has its own tests), and put it back afterwards."""
-    limiter = getattr(live_server.server.config.app.state, "rate_limiter", None)
-    old = getattr(limiter, "limit", None)
-    if limiter is not None:
-        limiter.limit = 0
-    yield
-    if limiter is not None:
-        limiter.limit = old
 
 
 @pytest.fixture(scope="module")
