@@ -124,7 +124,7 @@ def main() -> int:
     try:
         index = ReportIndex.open(data_dir=Path(tmp.name) / "data", embedder=embedder, chroma_url=url,
                                  name="scale", create=True)
-        host, port = url.rsplit(":", 1)
+        port = url.rsplit(":", 1)[1]
         client = chromadb.HttpClient(host="127.0.0.1", port=int(port), settings=ChromaSettings(anonymized_telemetry=False))
         collection = client.get_collection("scale", embedding_function=None)
         rng, nrng = random.Random(7), np.random.default_rng(7)
@@ -163,6 +163,8 @@ def main() -> int:
             del searcher
         if len(rows) >= 2:
             xs = [r["chunks"] for r in rows]
+            if xs[-1] < 50_000:
+                print("\n(the last size is small: fixed costs and noise dominate, so the projection below is not meaningful)")
             print("\nprojection to 1,000,000 chunks (straight line through the last two sizes; memory and BM25 "
                   "grow linearly, HNSW search grows slower, so latencies are an upper bound):")
             for key in ("our_rss_mb", "chroma_rss_mb", "chroma_disk_mb", "table_build_s", "bare_p95_ms",

@@ -125,7 +125,8 @@ class HybridRetriever:
             scores = np.where(mask, scores, 0.0)
         if not scores.size:
             return {}
-        top = np.argsort(-scores)[:n]
+        n = min(n, scores.size)
+        top = np.argpartition(-scores, n - 1)[:n]  # O(N), not a full sort of every passage
         return {int(i): float(scores[i]) for i in top if scores[i] > 0}
 
     def dense_query_text(self, query: str) -> str:

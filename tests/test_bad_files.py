@@ -220,8 +220,8 @@ def make_bad(folder: Path, *, max_pages: int) -> dict[str, str]:
 # -- running the CLI -------------------------------------------------------------------------------
 
 def run_ingest(paths: list[Path], data_dir: Path, *extra: str, env: dict | None = None, timeout: float = 600):
-    full_env = {**os.environ, "RODEDRAAD_DATA_DIR": str(data_dir), "ANONYMIZED_TELEMETRY": "False", **(env or {})}
-    full_env.pop("RODEDRAAD_CHROMA_URL", None)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("RODEDRAAD_")}
+    full_env.update({"RODEDRAAD_DATA_DIR": str(data_dir), "ANONYMIZED_TELEMETRY": "False", **(env or {})})
     started = time.perf_counter()
     p = subprocess.run([*RODEDRAAD, "ingest", *map(str, paths), *extra], capture_output=True, text=True,
                        env=full_env, timeout=timeout, cwd=data_dir.parent)
@@ -308,11 +308,12 @@ def test_exit_code_0_when_everything_is_ingested(tmp_path):
 
 
 def test_exit_code_2_on_usage_or_configuration_errors(tmp_path):
-    p, _ = run_ingest([tmp_path], tmp_path / "data", "--no-such-option")
+    make_good(tmp_path / "goed")
+    p, _ = run_ingest([tmp_path / "goed"], tmp_path / "data", "--no-such-option")
     assert p.returncode == 2
-    p, _ = run_ingest([tmp_path], tmp_path / "data", env={"RODEDRAAD_CHUNK_TOKENS": "3"})
+    p, _ = run_ingest([tmp_path / "goed"], tmp_path / "data", env={"RODEDRAAD_CHUNK_TOKENS": "3"})
     assert p.returncode == 2 and "chunk_tokens" in p.stderr.lower()
-    p, _ = run_ingest([tmp_path], tmp_path / "data", env={"RODEDRAAD_CHROMA_URL": "http://"})
+    p, _ = run_ingest([tmp_path / "goed"], tmp_path / "data", env={"RODEDRAAD_CHROMA_URL": "http://"})
     assert p.returncode == 2 and "chroma" in p.stderr.lower(), p.stderr[-2000:]
 
 

@@ -80,7 +80,7 @@ def test_without_keys_the_api_is_open(make_client):
 
 
 def test_openapi_declares_the_bearer_scheme(make_client):
-    spec = make_client(api_keys=[KEY]).get("/openapi.json").json()
+    spec = make_client(api_keys=[KEY], rate_limit_per_minute=60).get("/openapi.json").json()
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     op = spec["paths"]["/api/chat"]["post"]
     assert op["security"] == [{"bearerAuth": []}]
