@@ -103,7 +103,7 @@ def _not_a_pdf(head: bytes) -> str:
     low = head.lstrip()[:200].lower()
     if low.startswith((b"<!doctype html", b"<html")):
         return "a web page (HTML)"
-    return "not a PDF (no %PDF- header)"
+    return "something else (no %PDF- header in its first 1024 bytes)"
 
 
 def read_pages(path: Path) -> tuple[list[Page], Callable[[str], bool], dict]:

@@ -77,6 +77,12 @@ def ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, as_json: bo
     report = run_ingest(list(paths) or [settings.corpus_dir], index=index, normalise=glossary.normaliser,
                         tag_themes=open_themes(settings, glossary), chunk_tokens=settings.chunk_tokens,
                         prune=prune, progress=not quiet and not as_json)
+    try:
+        from server.ops import record_ingest
+
+        record_ingest(report)  # shows on the server's /metrics when PROMETHEUS_MULTIPROC_DIR is shared
+    except ImportError:
+        pass
     summary = report.summary()
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -190,7 +196,8 @@ def serve(settings: Settings, host, port, workers) -> None:
     for key, value in updates.items():
         os.environ[f"RODEDRAAD_{key.upper()}"] = str(value)
     uvicorn.run("server.app:create_app", factory=True, host=settings.host, port=settings.port,
-                workers=settings.workers, timeout_graceful_shutdown=10, log_level="info")
+                workers=settings.workers, timeout_graceful_shutdown=10, log_level="info",
+                access_log=False)  # the server logs each request itself, without client addresses
 
 
 def _register_optional() -> None:

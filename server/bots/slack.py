@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from rodedraad.settings import Settings
 
+from ..ops import channel
 from .cards import base_url, clean_slack_text, shorten, slack_escape, slack_message, slack_notice
 
 log = logging.getLogger("rodedraad.slack")
@@ -99,7 +100,8 @@ def build_bolt(fastapi_app: FastAPI, settings: Settings) -> App:
         if a is None:
             return slack_notice(NOT_READY)
         try:
-            answer = a.answer(text)
+            with channel("slack"):
+                answer = a.answer(text)
         except Exception:  # the user gets a message, the log gets the details
             log.exception("slack: answering failed")
             return slack_notice(FAILED)

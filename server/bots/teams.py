@@ -25,6 +25,7 @@ from rodedraad.errors import ConfigurationError
 from rodedraad.settings import Settings
 
 from ..answering.answerer import Answerer
+from ..ops import channel, instrument_parts
 from .cards import base_url, clean_teams_text, teams_message, teams_notice
 
 log = logging.getLogger("rodedraad.teams")
@@ -91,6 +92,7 @@ def extractive(app: FastAPI) -> Answerer | None:
         return cached[1]
     searcher = getattr(app.state, "searcher", None) or answerer.searcher
     quick = Answerer(searcher, prompts=answerer.prompts, k=answerer.k, policy=answerer.policy)
+    instrument_parts(None, quick)
     app.state.teams_answerer = (answerer, quick)
     return quick
 
@@ -120,7 +122,7 @@ def install_teams(app: FastAPI, settings: Settings) -> None:
         question = question[: settings.max_question_chars]
         loop = asyncio.get_running_loop()
         try:
-            answer = await asyncio.wait_for(loop.run_in_executor(pool, partial(answerer.answer, question)),
+            answer = await asyncio.wait_for(loop.run_in_executor(pool, partial(_answer_in_teams, answerer, question)),
                                             timeout=ANSWER_TIMEOUT)
         except TimeoutError:
             log.warning("teams: no answer within %.1f s", ANSWER_TIMEOUT)
@@ -129,3 +131,9 @@ def install_teams(app: FastAPI, settings: Settings) -> None:
             log.exception("teams: answering failed")
             return JSONResponse(teams_notice(FAILED))
         return JSONResponse(teams_message(answer, base, prompts=answerer.prompts))
+
+
+def _answer_in_teams(answerer: Answerer, question: str):
+    """Answer in the executor thread, counted as a Teams question."""
+    with channel("teams"):
+        return answerer.answer(question)
