@@ -18,7 +18,7 @@ from retriever.glossary import detect_language
 from retriever.search import HybridRetriever
 from rodedraad.types import Answer, Citation, Filters, Hit
 
-from .evidence import asks_for_quantity, coverage, has_quantity, quantity_measures, split_sentences, supported
+from .evidence import asks_for_quantity, definition_subject, coverage, has_quantity, quantity_measures, split_sentences, supported
 from .extractive import Evidence, compose_parts, select_evidence
 from .prompts import PromptLibrary
 
@@ -117,7 +117,8 @@ class Answerer:
         """
         own, extra, unknown = self.searcher.term_weights(question)
         known = {s: w for s, w in own.items() if s not in unknown}
-        ev = select_evidence(hits, self.searcher.stems, known, extra)
+        ev = select_evidence(hits, self.searcher.stems, known, extra,
+                             definition_subject(question, self.searcher.stems))
         self._local.diagnostics = diag = {"relevance": max((h.relevance for h in hits[: self.policy.passages]), default=0.0),
                                         "unknown_share": (sum(own[s] for s in unknown) / sum(own.values())) if own else 0.0,
                                         "coverage": ev.best_coverage, "quantity": None}

@@ -62,14 +62,33 @@ def coverage(stems: set[str], own: dict[str, float], extra: dict[str, float], ex
     return min(1.0, got / total)
 
 
+_DEFINITION_Q = re.compile(r"\b(definitie|definieer|betekenis|betekent|wat (is|zijn) (een |de |het )?|wordt .*verstaan|"
+                           r"what (is|are) (a |an |the )?|define|definition|meaning)\b", re.I)
+_DEFINES = re.compile(r"^\W*(?:een|de|het|a|an|the)?\s*(?P<term>[\w-]+)\s+(?:is|zijn|betekent|wordt gedefinieerd|is defined|means)\s",
+                      re.I)
+
+
+def definition_subject(question: str, stems_of: Callable[[str], list[str]]) -> set[str]:
+    """For "wat is (de definitie van) een X?"-questions: the stems of X's words; else empty."""
+    if not _DEFINITION_Q.search(question):
+        return set()
+    frame = set(stems_of("definitie definieer betekenis officiele precies definition meaning define"))
+    return set(stems_of(question)) - frame
+
+
 def score_sentences(passages: list[str], stems_of: Callable[[str], list[str]], own: dict[str, float],
-                    extra: dict[str, float]) -> list[ScoredSentence]:
-    """Every sentence of the passages, scored by coverage of the question and its passage's rank."""
+                    extra: dict[str, float], defines: set[str] = frozenset()) -> list[ScoredSentence]:
+    """Every sentence of the passages, scored by coverage of the question and its passage's rank.
+
+    For a definition question, a sentence of the form "(Een) X is …" about its subject leads."""
     out = []
     for i, text in enumerate(passages):
         for j, sent in enumerate(split_sentences(text)):
             cov = coverage(set(stems_of(sent)), own, extra)
             score = cov + 0.35 / (1 + i) + 0.02 / (1 + j)
+            m = _DEFINES.match(sent) if defines else None
+            if m and set(stems_of(m.group("term"))) & defines:
+                score += 0.6
             out.append(ScoredSentence(sent, i, j, cov, score))
     return out
 

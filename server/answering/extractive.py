@@ -25,9 +25,9 @@ class Evidence:
 
 
 def select_evidence(hits: list[Hit], stems_of: Callable[[str], list[str]], own: dict[str, float],
-                    extra: dict[str, float]) -> Evidence:
+                    extra: dict[str, float], defines: set[str] = frozenset()) -> Evidence:
     """Choose up to four sentences that cover the question, from different passages where possible."""
-    scored = score_sentences([h.passage.text for h in hits[:PASSAGES]], stems_of, own, extra)
+    scored = score_sentences([h.passage.text for h in hits[:PASSAGES]], stems_of, own, extra, defines)
     if not scored:
         return Evidence([], 0.0)
     scored.sort(key=lambda s: s.score, reverse=True)
@@ -78,6 +78,9 @@ def compose_parts(hits: list[Hit], evidence: Evidence, *, lead: str,
     for s in evidence.sentences:
         lead_score[s.hit_index] = max(lead_score.get(s.hit_index, 0.0), s.score)
     order = sorted(evidence.sentences, key=lambda s: (-lead_score[s.hit_index], s.hit_index, s.position))
+    if order:
+        best = max(order, key=lambda s: s.score)  # the best sentence is the short answer: it goes first
+        order = [best] + [s for s in order if s is not best]
     numbers: dict[int, int] = {}
     quotes: dict[int, list[str]] = {}
     body: list[str] = []
