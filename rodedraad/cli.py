@@ -77,12 +77,13 @@ def ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, as_json: bo
     report = run_ingest(list(paths) or [settings.corpus_dir], index=index, normalise=glossary.normaliser,
                         tag_themes=open_themes(settings, glossary), chunk_tokens=settings.chunk_tokens,
                         prune=prune, progress=not quiet and not as_json)
-    try:
-        from server.ops import record_ingest
+    if report.chunks_added:  # importing the metrics stack costs ~0.5 s: only when there is something to count
+        try:
+            from server.ops import record_ingest
 
-        record_ingest(report)  # shows on the server's /metrics when PROMETHEUS_MULTIPROC_DIR is shared
-    except ImportError:
-        pass
+            record_ingest(report)  # shows on the server's /metrics when PROMETHEUS_MULTIPROC_DIR is shared
+        except ImportError:
+            pass
     summary = report.summary()
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
