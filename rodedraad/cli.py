@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from .commands_learning import register as register_learning_commands
 from .errors import ConfigurationError, RodeDraadError
 from .settings import Settings
 
@@ -201,13 +202,4 @@ def serve(settings: Settings, host, port, workers) -> None:
                 access_log=False)  # the server logs each request itself, without client addresses
 
 
-def _register_optional() -> None:
-    """Commands that live with their feature (precedents, pack) register when present."""
-    try:
-        from .commands_learning import register
-    except ImportError:
-        return
-    register(main)
-
-
-_register_optional()
+register_learning_commands(main)  # precedents, themes, pack live with their feature

@@ -13,8 +13,13 @@ from fastapi import FastAPI
 from rodedraad.errors import ConfigurationError
 from rodedraad.settings import Settings
 
+from .bots import install_bots
 from .errors import install_error_handlers
+from .limits import install_limits
+from .ops import install_ops
 from .routes import chat, health, openai_compat, search
+from .routes.learning import install_learning
+from .web import install_web
 
 log = logging.getLogger("rodedraad")
 
@@ -73,21 +78,15 @@ def create_app(settings: Settings | None = None, *, parts: tuple | None = None) 
     install_error_handlers(app)
     for router in (health.router, search.router, chat.router, openai_compat.router):
         app.include_router(router)
-    _install_optional(app, settings)
+    _install_features(app, settings)
     return app
 
 
-def _install_optional(app: FastAPI, settings: Settings) -> None:
-    """Features that live in their own modules: limits/auth/metrics, bots, learning views, web page."""
-    from .limits import install_limits
-
+def _install_features(app: FastAPI, settings: Settings) -> None:
+    """Limits, then auth/metrics/logging, bots, the learning views and the web page (order matters:
+    each middleware wraps the ones installed before it)."""
     install_limits(app, settings)
-    for module, name in (("server.ops", "install_ops"), ("server.bots", "install_bots"),
-                         ("server.routes.learning", "install_learning"), ("server.web", "install_web")):
-        try:
-            mod = __import__(module, fromlist=[name])
-        except ModuleNotFoundError as e:
-            if e.name != module:
-                raise
-            continue
-        getattr(mod, name)(app, settings)
+    install_ops(app, settings)
+    install_bots(app, settings)
+    install_learning(app, settings)
+    install_web(app, settings)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from ..schemas import PassageOut
+
 
 class FactOut(BaseModel):
     """A value quoted from a report: the sentence, the part giving the value, and where it stands."""
@@ -93,19 +95,11 @@ class AboutOut(BaseModel):
     publisher: str
 
 
-class ThemePassageOut(BaseModel):
-    chunk_id: str
-    doc_id: str
-    title: str
-    publisher: str
-    year: int | None
-    doc_type: str
-    page: int
-    page_label: str
-    section: str
-    text: str
+class ThemePassageOut(PassageOut):
+    """A passage on a theme: the passage, the sentence quoted from it, and the reports it is about."""
+
+    url: str = ""
     quote: str
-    themes: list[str]
     about: list[AboutOut] = Field(default_factory=list, description="Mentioned reports this passage reports on.")
 
 
