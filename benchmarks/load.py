@@ -8,6 +8,11 @@ Starts `rodedraad serve` (extractive answers, rate limit off) on a free loopback
 corpus (ingested into --data-dir on first use; later runs reuse it), runs closed-loop clients (each
 sends its next question when the last answer arrives, after --think seconds), and prints errors
 (goal 0) and latency percentiles (goal p99 < 1 s). Every server it started is stopped at the end.
+
+--questions dev: the 20 dev questions, asked again and again (as many users ask the same suggested
+questions): after the first round their vectors come from the server's query cache.
+--questions new: every request a question never asked before (built from phrases of the reports),
+so the embedding model runs for each one: the worst case.
 """
 from __future__ import annotations
 
@@ -36,13 +41,35 @@ def questions() -> list[str]:
     return FALLBACK_QUESTIONS
 
 
-async def client(n: int, url: str, qs: list[str], deadline: float, think: float, out: dict) -> None:
+_TEMPLATES = ["wat zeggen de rapporten over {}?", "wat ging er mis bij {}?", "what do the reports say about {}?",
+              "hoe zit het met {}?", "welke lessen over {}?", "is er eerder iets gezegd over {}?"]
+
+
+def new_questions(count: int, seed: int = 1) -> list[str]:
+    """`count` different questions about phrases of the shipped reports (no two alike)."""
+    from pypdf import PdfReader
+
+    words: list[str] = []
+    for pdf in sorted((ROOT / "corpus").glob("*.pdf")):
+        for page in PdfReader(pdf).pages:
+            words += [w for w in (page.extract_text() or "").split() if w.isalpha() and len(w) > 2]
+    rng = random.Random(seed)
+    out: set[str] = set()
+    while len(out) < count and words:
+        start = rng.randrange(max(1, len(words) - 4))
+        phrase = " ".join(words[start:start + rng.randint(2, 4)]).lower()
+        out.add(rng.choice(_TEMPLATES).format(phrase))
+    return sorted(out, key=lambda _: rng.random())
+
+
+async def client(n: int, url: str, qs: list[str], deadline: float, think: float, out: dict,
+                 fresh: list[str] | None = None) -> None:
     rng = random.Random(n)
     if think:  # users do not all press enter at the same moment: spread the first questions
         await asyncio.sleep(rng.uniform(0, 2 * think))
     async with httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(60.0)) as http:
         while time.monotonic() < deadline:
-            q = rng.choice(qs)
+            q = fresh.pop() if fresh else rng.choice(qs)
             started = time.perf_counter()
             try:
                 r = await http.post("/api/chat", json={"question": q})
@@ -58,15 +85,17 @@ async def client(n: int, url: str, qs: list[str], deadline: float, think: float,
                 await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
 
 
-async def run_load(url: str, clients: int, seconds: float, think: float) -> dict:
+async def run_load(url: str, clients: int, seconds: float, think: float, kind: str = "dev") -> dict:
     qs = questions()
+    # enough never-asked questions for 200 answers/s; the warm-up below uses dev questions only
+    fresh = new_questions(int(seconds * 200) + 100) if kind == "new" else None
     async with httpx.AsyncClient(base_url=url, timeout=60) as http:  # warm up every worker a little
         for q in qs[:8]:
             await http.post("/api/chat", json={"question": q})
     out = {"latencies": [], "errors": [], "abstained": 0}
     started = time.monotonic()
     deadline = started + seconds
-    await asyncio.gather(*(client(i, url, qs, deadline, think, out) for i in range(clients)))
+    await asyncio.gather(*(client(i, url, qs, deadline, think, out, fresh) for i in range(clients)))
     out["wall"] = time.monotonic() - started
     return out
 
@@ -78,6 +107,8 @@ def main() -> int:
     ap.add_argument("--think", type=float, default=0.0, help="mean pause between a client's questions (s)")
     ap.add_argument("--workers", type=int, help="uvicorn worker processes (default: 1 embedded, 2 server)")
     ap.add_argument("--chroma", choices=["embedded", "server"], default="embedded")
+    ap.add_argument("--questions", choices=["dev", "new"], default="dev",
+                    help="dev: the dev questions, repeated; new: a never-asked question every request")
     ap.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "rodedraad-bench",
                     help="where the benchmark's index lives (reused between runs)")
     ap.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
@@ -107,12 +138,12 @@ def main() -> int:
         server.wait_http(f"{url}/health")
         time.sleep(2)  # let every worker finish its start-up
         print(f"server: {url}, {args.workers} worker(s); {args.clients} clients for {args.seconds:.0f} s, "
-              f"think {args.think} s", flush=True)
-        res = asyncio.run(run_load(url, args.clients, args.seconds, args.think))
+              f"think {args.think} s, {args.questions} questions", flush=True)
+        res = asyncio.run(run_load(url, args.clients, args.seconds, args.think, args.questions))
         lat = res["latencies"]
         figures = {
             "chroma": args.chroma, "workers": args.workers, "clients": args.clients, "seconds": round(res["wall"], 1),
-            "think": args.think, "requests": len(lat) + len(res["errors"]), "errors": len(res["errors"]),
+            "think": args.think, "questions": args.questions, "requests": len(lat) + len(res["errors"]), "errors": len(res["errors"]),
             "throughput_rps": round(len(lat) / res["wall"], 1),
             "p50_ms": round(percentile(lat, 50) * 1000), "p95_ms": round(percentile(lat, 95) * 1000),
             "p99_ms": round(percentile(lat, 99) * 1000), "max_ms": round(max(lat, default=float("nan")) * 1000),

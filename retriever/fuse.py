@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Mapping, Sequence
 
 
@@ -16,14 +17,20 @@ def reciprocal_rank_fusion(rankings: Mapping[str, Sequence[int]], weights: Mappi
     return fused
 
 
-def _shingles(text: str, n: int = 5) -> set[tuple[str, ...]]:
+@lru_cache(maxsize=20_000)
+def shingles(text: str, n: int = 5) -> frozenset[tuple[str, ...]]:
+    """The 5-word shingles of a passage (cached: the same passages come back question after question)."""
     words = re.findall(r"\w+", text.lower())
-    return {tuple(words[i:i + n]) for i in range(max(1, len(words) - n + 1))}
+    return frozenset(tuple(words[i:i + n]) for i in range(max(1, len(words) - n + 1)))
 
 
-def is_near_duplicate(a: str, b: str, threshold: float = 0.8) -> bool:
-    """True when two passages share most of their 5-word shingles (Jaccard ≥ threshold)."""
-    sa, sb = _shingles(a), _shingles(b)
+def is_near_duplicate_shingles(sa: frozenset, sb: frozenset, threshold: float = 0.8) -> bool:
+    """True when two shingle sets overlap mostly (Jaccard ≥ threshold)."""
     if not sa or not sb:
         return False
-    return len(sa & sb) / len(sa | sb) >= threshold
+    small, large = (sa, sb) if len(sa) <= len(sb) else (sb, sa)
+    if len(small) < threshold * len(large):  # Jaccard ≤ |small| / |large|
+        return False
+    inter = len(small & large)
+    return inter / (len(sa) + len(sb) - inter) >= threshold
+

@@ -28,11 +28,15 @@ _NL_HINTS = {
 
 @dataclass(frozen=True)
 class Expansion:
-    """What a query was expanded with, and the language it seems to be in."""
+    """What a query was expanded with, and the language it seems to be in.
+
+    `dutch`: the first Dutch term of each concept an English query names (added to the dense query).
+    """
 
     language: str
     terms: tuple[str, ...]
     concepts: tuple[str, ...]
+    dutch: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -47,6 +51,33 @@ def detect_language(text: str) -> str:
     return "en" if en > nl else "nl"
 
 
+def _contains(tokens: list[str], phrase: tuple[str, ...]) -> bool:
+    """True when the phrase occurs in the tokens as a contiguous run."""
+    n = len(phrase)
+    return any(tuple(tokens[i:i + n]) == phrase for i, t in enumerate(tokens) if t == phrase[0])
+
+
+class _PhraseTable:
+    """Phrases as token tuples, looked up by their first token (a question is matched in
+    microseconds instead of running hundreds of regular expressions)."""
+
+    def __init__(self) -> None:
+        self._by_first: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+
+    def add(self, phrase: tuple[str, ...], value: int) -> None:
+        if phrase:
+            self._by_first.setdefault(phrase[0], []).append((phrase, value))
+
+    def matches(self, tokens: list[str]) -> set[int]:
+        """Values of every phrase in the tokens."""
+        found: set[int] = set()
+        for i, t in enumerate(tokens):
+            for phrase, value in self._by_first.get(t, ()):
+                if tuple(tokens[i:i + len(phrase)]) == phrase:
+                    found.add(value)
+        return found
+
+
 class Glossary:
     """Concepts (sets of equivalent terms) and an OCR repair map, loaded from TOML."""
 
@@ -54,15 +85,19 @@ class Glossary:
         self.concepts = concepts
         self.normaliser = Normaliser(ocr)
         self.en_nl = {fold(k): v for k, v in en_nl.items()}
-        # phrase (folded, normalised) → concept index
-        self._phrases: list[tuple[re.Pattern, int]] = []
+        self._phrases = _PhraseTable()  # any term of a concept → concept index
+        # per concept: its Dutch terms and abbreviations, and its English terms, as token tuples
+        self._dutch_terms: list[list[tuple[str, ...]]] = []
+        self._english_terms: list[list[tuple[str, ...]]] = []
         for i, c in enumerate(concepts):
             for term in [*c.get("nl", []), *c.get("en", []), *c.get("abbr", [])]:
-                norm = self.normaliser(term)
-                if norm:
-                    self._phrases.append((re.compile(rf"(?<![a-z0-9]){re.escape(norm)}(?![a-z0-9])"), i))
-        self._en_phrases = [(re.compile(rf"(?<![a-z0-9]){re.escape(self.normaliser(k))}(?![a-z0-9])"), v)
-                            for k, v in self.en_nl.items() if self.normaliser(k)]
+                self._phrases.add(tuple(self.normaliser.tokens(term)), i)
+            self._dutch_terms.append([tuple(self.normaliser.tokens(t)) for t in [*c.get("nl", []), *c.get("abbr", [])]])
+            self._english_terms.append([tuple(self.normaliser.tokens(t)) for t in c.get("en", [])])
+        self._en_nl = [(tuple(self.normaliser.tokens(k)), self.normaliser(v)) for k, v in self.en_nl.items()]
+        self._en_phrases = _PhraseTable()
+        for j, (phrase, _dutch) in enumerate(self._en_nl):
+            self._en_phrases.add(phrase, j)
 
     @classmethod
     def load(cls, path: Path) -> "Glossary":
@@ -76,33 +111,22 @@ class Glossary:
     def expand(self, query: str) -> Expansion:
         """Terms to add to the query: the other variants of each concept it names (Dutch first)."""
         language = detect_language(query)
-        norm = self.normaliser(query)
-        hit: list[int] = []
-        for pattern, i in self._phrases:
-            if i not in hit and pattern.search(norm):
-                hit.append(i)
+        tokens = self.normaliser.tokens(query)
+        hit = sorted(self._phrases.matches(tokens))
         terms: list[str] = []
         for i in hit:
-            c = self.concepts[i]
-            for t in [*c.get("nl", []), *c.get("abbr", []), *(c.get("en", []) if language == "nl" else [])]:
-                n = self.normaliser(t)
-                if n and n not in terms and not re.search(rf"(?<![a-z0-9]){re.escape(n)}(?![a-z0-9])", norm):
+            for phrase in [*self._dutch_terms[i], *(self._english_terms[i] if language == "nl" else [])]:
+                n = " ".join(phrase)
+                if n and n not in terms and not _contains(tokens, phrase):
                     terms.append(n)
+        dutch: list[str] = []
         if language == "en":
-            for pattern, dutch in self._en_phrases:
-                if pattern.search(norm):
-                    terms.extend(w for w in self.normaliser(dutch).split() if w not in terms)
-        return Expansion(language, tuple(terms), tuple(self.concepts[i].get("id", str(i)) for i in hit))
+            for j in sorted(self._en_phrases.matches(tokens)):
+                terms.extend(w for w in self._en_nl[j][1].split() if w not in terms)
+            for i in hit:
+                dutch += [t for t in self.concepts[i].get("nl", [])[:1] if t not in dutch]
+        return Expansion(language, tuple(terms), tuple(self.concepts[i].get("id", str(i)) for i in hit), tuple(dutch))
 
     def dutch_terms(self, query: str) -> list[str]:
         """Dutch words for an English query (for the dense query), in order of appearance."""
-        exp = self.expand(query)
-        if exp.language != "en":
-            return []
-        out: list[str] = []
-        norm = self.normaliser(query)
-        for pattern, i in self._phrases:
-            if pattern.search(norm):
-                first = self.concepts[i].get("nl", [])[:1]
-                out += [t for t in first if t not in out]
-        return out
+        return list(self.expand(query).dutch)

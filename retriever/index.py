@@ -19,6 +19,7 @@ from chromadb.config import Settings as ChromaSettings
 from langchain_core.documents import Document
 from langchain_core.indexing import index as langchain_index
 from langchain_core.vectorstores import VectorStore
+import numpy as np
 
 from rodedraad.errors import ConfigurationError, EmbeddingModelMismatch, IndexMissing
 from rodedraad.types import Chunk, Passage
@@ -145,8 +146,8 @@ class ReportIndex:
         return f"{(col.metadata or {}).get(_GENERATION_KEY, '')}:{col.count()}"
 
     def query(self, embedding: list[float], n: int) -> list[tuple[str, float]]:
-        """Nearest chunk ids with cosine similarity, best first."""
-        n = min(n, self.count())
+        """Nearest chunk ids with cosine similarity, best first (fewer when the collection is smaller:
+        Chroma caps n itself, so no count() round trip per question)."""
         if n <= 0:
             return []
         r = self.collection.query(query_embeddings=[embedding], n_results=n, include=["distances"])
@@ -163,6 +164,16 @@ class ReportIndex:
         for k, (i, doc, meta) in enumerate(zip(r["ids"], r["documents"], r["metadatas"])):
             out[i] = (Passage.from_record(i, doc or "", meta or {}), list(embs[k]) if embeddings else None)
         return out
+
+    def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by id (float32); unknown ids are left out."""
+        if not ids:
+            return {}
+        r = self.collection.get(ids=list(ids), include=["embeddings"])
+        embs = r.get("embeddings")
+        if embs is None or not len(embs):
+            return {}
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(r["ids"], embs)}
 
     def scan(self, batch: int = 2000) -> Iterator[tuple[str, str, dict]]:
         """Every (id, document, metadata) in the collection, in pages."""

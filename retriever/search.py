@@ -7,6 +7,9 @@ expanded with the glossary, fused with weighted RRF, filtered in memory.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,9 +19,11 @@ from rodedraad.errors import PassageNotFound
 from rodedraad.types import Filters, Hit, Passage
 
 from .derived import DerivedState, PassageTable
-from .fuse import is_near_duplicate, reciprocal_rank_fusion
-from .glossary import Glossary
+from .fuse import is_near_duplicate_shingles, reciprocal_rank_fusion, shingles
+from .glossary import Expansion, Glossary
 from .index import ReportIndex
+from .keyword import KeywordIndex
+from .vectors import PassageVectors
 
 # Below this share of passages a filter uses exact in-memory vectors instead of oversampling Chroma.
 _EXACT_BELOW = 0.2
@@ -64,15 +69,21 @@ class HybridRetriever:
     """Search, precedents, passages and documents over one ReportIndex."""
 
     def __init__(self, index: ReportIndex, *, glossary: Glossary, keyword_dir: Path | None = None,
-                 weights: SearchWeights = SearchWeights(), reranker=None, check_seconds: float = 2.0) -> None:
+                 weights: SearchWeights = SearchWeights(), reranker=None, check_seconds: float = 2.0,
+                 query_cache_size: int = 1024) -> None:
         self.index = index
         self.glossary = glossary
         self.normaliser = glossary.normaliser
         self.weights = weights
         self.reranker = reranker
         self.derived = DerivedState(index, self.normaliser, keyword_dir, check_seconds)
-        self._vectors: dict[str, np.ndarray] = {}
+        self._vector_store: PassageVectors | None = None
         self._vec_lock = threading.Lock()
+        self.query_cache_size = query_cache_size
+        self._query_cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="embed")
+        self._stems = lru_cache(maxsize=20_000)(self._stems_uncached)
 
     # -- pieces --------------------------------------------------------------------------------
 
@@ -81,16 +92,15 @@ class HybridRetriever:
         self.index.embedder.embed_query("warm")
         self.derived.table()
 
-    def _vectors_for(self, ids: list[str]) -> dict[str, np.ndarray]:
-        missing = [i for i in ids if i not in self._vectors]
-        if missing:
-            got = self.index.get(missing, embeddings=True)
+    def _vectors(self, table: PassageTable) -> PassageVectors:
+        """The in-memory vectors of this table's passages (a new table starts a new store)."""
+        store = self._vector_store
+        if store is None or store.table is not table:
             with self._vec_lock:
-                if len(self._vectors) > 200_000:
-                    self._vectors.clear()
-                for cid, (_p, vec) in got.items():
-                    self._vectors[cid] = np.asarray(vec, dtype=np.float32)
-        return {i: self._vectors[i] for i in ids if i in self._vectors}
+                if self._vector_store is None or self._vector_store.table is not table:
+                    self._vector_store = PassageVectors(self.index, table)
+                store = self._vector_store
+        return store
 
     def _dense(self, table: PassageTable, qvec: list[float], mask: np.ndarray | None, n: int) -> dict[int, float]:
         """Position → cosine similarity for the best n passages the mask allows."""
@@ -101,38 +111,51 @@ class HybridRetriever:
             share = allowed / max(1, len(table.passages))
             if share < _EXACT_BELOW and allowed <= _EXACT_MAX:
                 positions = np.flatnonzero(mask)
-                ids = [table.passages[i].chunk_id for i in positions]
-                vecs = self._vectors_for(ids)
-                q = np.asarray(qvec, dtype=np.float32)
-                sims = {int(p): float(vecs[c] @ q) for p, c in zip(positions, ids) if c in vecs}
-                best = sorted(sims, key=sims.get, reverse=True)[:n]
-                return {p: sims[p] for p in best}
+                sims = self._vectors(table).similarities(positions, np.asarray(qvec, dtype=np.float32))
+                top = np.argsort(-sims)[:n] if len(sims) <= n else np.argpartition(-sims, n - 1)[:n]
+                return {int(positions[i]): float(sims[i]) for i in top}
             n = int(min(len(table.passages), n / share * 1.5 + 10))
         out: dict[int, float] = {}
-        for cid, sim in self.index.query(qvec, n):
+        for cid, sim in self.index.query(qvec, min(n, len(table.passages))):
             pos = table.positions.get(cid)
             if pos is not None and (mask is None or mask[pos]):
                 out[pos] = sim
         return out
 
-    def _keyword(self, table: PassageTable, query: str, mask: np.ndarray | None, n: int) -> dict[int, float]:
-        exp = self.glossary.expand(query)
-        scores = table.keyword.scores(self.normaliser.tokens(query))
+    def _keyword(self, table: PassageTable, query: str, exp: Expansion, mask: np.ndarray | None,
+                 n: int) -> dict[int, float]:
+        groups = [(self.normaliser.tokens(query), 1.0)]
         if exp.terms:
             w = self.weights.expansion_en if exp.language == "en" else self.weights.expansion
-            scores = scores + w * table.keyword.scores(" ".join(exp.terms).split())
+            groups.append((" ".join(exp.terms).split(), w))
+        scores = table.keyword.weighted_scores(groups)
         if mask is not None:
-            scores = np.where(mask, scores, 0.0)
-        if not scores.size:
-            return {}
-        n = min(n, scores.size)
-        top = np.argpartition(-scores, n - 1)[:n]  # O(N), not a full sort of every passage
-        return {int(i): float(scores[i]) for i in top if scores[i] > 0}
+            scores[~mask] = 0.0
+        scored = np.flatnonzero(scores > 0)  # usually a small share of the passages
+        if len(scored) > n:
+            scored = scored[np.argpartition(-scores[scored], n - 1)[:n]]  # O(N), not a full sort
+        return {int(i): float(scores[i]) for i in scored}
 
-    def dense_query_text(self, query: str) -> str:
+    def dense_query_text(self, query: str, exp: Expansion | None = None) -> str:
         """The text embedded for a query: English questions get their Dutch domain terms added."""
-        dutch = self.glossary.dutch_terms(query)
+        dutch = (exp or self.glossary.expand(query)).dutch
         return f"{query} ({', '.join(dutch)})" if dutch else query
+
+    def query_vector(self, text: str) -> list[float]:
+        """The query embedding, from a small LRU cache: suggested and repeated questions (and a
+        follow-up's retries) skip the model, which is most of a search's CPU time."""
+        with self._cache_lock:
+            vec = self._query_cache.get(text)
+            if vec is not None:
+                self._query_cache.move_to_end(text)
+                return vec
+        vec = self.index.embedder.embed_query(text)
+        if self.query_cache_size > 0:
+            with self._cache_lock:
+                self._query_cache[text] = vec
+                while len(self._query_cache) > self.query_cache_size:
+                    self._query_cache.popitem(last=False)
+        return vec
 
     # -- search --------------------------------------------------------------------------------
 
@@ -143,9 +166,12 @@ class HybridRetriever:
             return []
         mask = table.mask(filters)
         n = max(self.weights.candidates, k * 3)
-        qvec = self.index.embedder.embed_query(self.dense_query_text(query))
+        exp = self.glossary.expand(query)
+        # The model call releases the GIL: keyword search runs beside it.
+        embedding = self._pool.submit(self.query_vector, self.dense_query_text(query, exp))
+        keyword = self._keyword(table, query, exp, mask, n)
+        qvec = embedding.result()
         dense = self._dense(table, qvec, mask, n)
-        keyword = self._keyword(table, query, mask, n)
         rankings = {
             "dense": sorted(dense, key=dense.get, reverse=True),
             "keyword": sorted(keyword, key=keyword.get, reverse=True),
@@ -157,10 +183,13 @@ class HybridRetriever:
         if self.reranker is not None:
             order = self.reranker.rerank(query, order[: max(30, k)], table)
         hits: list[Hit] = []
+        kept: list[frozenset] = []
         for pos in order:
             p = table.passages[pos]
-            if any(is_near_duplicate(p.text, h.passage.text) for h in hits):
+            sh = shingles(p.text)
+            if any(is_near_duplicate_shingles(sh, other) for other in kept):
                 continue
+            kept.append(sh)
             ranks = {name: r[pos] for name, r in rank_of.items() if pos in r}
             hits.append(Hit(passage=p, score=fused[pos], ranks=ranks, relevance=dense.get(pos, float("nan"))))
             if len(hits) >= k:
@@ -169,16 +198,17 @@ class HybridRetriever:
 
     def _fill_relevance(self, hits: list[Hit], qvec: list[float]) -> list[Hit]:
         """Cosine similarity of every hit to the query (keyword-only hits get theirs computed)."""
-        missing = [h.passage.chunk_id for h in hits if h.relevance != h.relevance]
+        missing = [h for h in hits if h.relevance != h.relevance]
         if not missing:
             return hits
-        vecs = self._vectors_for(missing)
-        q = np.asarray(qvec, dtype=np.float32)
+        table = self.derived.table()
+        positions = np.array([table.positions.get(h.passage.chunk_id, -1) for h in missing])
+        sims = self._vectors(table).similarities(positions[positions >= 0], np.asarray(qvec, dtype=np.float32))
+        found = dict(zip(positions[positions >= 0].tolist(), sims.tolist()))
         out = []
         for h in hits:
             if h.relevance != h.relevance:
-                v = vecs.get(h.passage.chunk_id)
-                h = Hit(h.passage, h.score, h.ranks, float(v @ q) if v is not None else 0.0)
+                h = Hit(h.passage, h.score, h.ranks, float(found.get(table.positions.get(h.passage.chunk_id, -1), 0.0)))
             out.append(h)
         return out
 
@@ -201,11 +231,14 @@ class HybridRetriever:
 
     # -- term statistics for the answer layer ---------------------------------------------------
 
-    def stems(self, text: str) -> list[str]:
-        """Folded, stopword-free Dutch stems of a text (as the keyword index sees it)."""
-        from .keyword import KeywordIndex
+    def stems(self, text: str) -> tuple[str, ...]:
+        """Folded, stopword-free Dutch stems of a text (as the keyword index sees it).
 
-        return KeywordIndex.analyse(self.normaliser.tokens(text))
+        Cached: the answer layer stems the same passages' sentences for question after question."""
+        return self._stems(text)
+
+    def _stems_uncached(self, text: str) -> tuple[str, ...]:
+        return tuple(KeywordIndex.analyse(self.normaliser.tokens(text)))
 
     def term_weights(self, query: str) -> tuple[dict[str, float], dict[str, float], set[str]]:
         """IDF of the question's own stems, of its glossary expansion's stems, and the stems the

@@ -12,7 +12,7 @@ from .settings import Settings
 
 def open_index(settings: Settings, *, embedder: Embedder | None = None, create: bool = False) -> ReportIndex:
     """The configured index (embedded or server); create=True also opens the ingest records."""
-    return ReportIndex.open(data_dir=settings.data_dir, embedder=embedder or load_embedder(settings.embedding_model),
+    return ReportIndex.open(data_dir=settings.data_dir, embedder=embedder or load_embedder(settings.embedding_model, threads=settings.embed_threads),
                             chroma_url=settings.chroma_url, name=settings.collection, create=create)
 
 
@@ -34,6 +34,7 @@ def open_searcher(settings: Settings, *, index: ReportIndex | None = None) -> Hy
         reranker = CrossEncoderReranker(settings.reranker_model)
     key = settings.chroma_url.replace("://", "_").replace("/", "_").replace(":", "_") or "embedded"
     return HybridRetriever(index, glossary=open_glossary(settings), reranker=reranker,
+                           query_cache_size=settings.query_cache_size,
                            keyword_dir=settings.data_dir / "keyword" / f"{key}-{settings.collection}")
 
 

