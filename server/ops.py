@@ -2,8 +2,9 @@
 an opt-in audit log and Prometheus metrics.
 
 `install_ops(app, settings)` is called by `create_app` when this module exists. The layers, outermost
-first: CORS → HTTP metrics → access log (ids, timings, counts; never question text) → API key →
-rate limit → body size (server/limits.py) → question/result limits and audit log → the routes.
+first: CORS → HTTP metrics → access log (ids, timings, counts; never question text) → OpenAI's
+error shape on /v1 (server/errors.py) → API key → rate limit → body size (server/limits.py) →
+question/result limits and audit log → the routes.
 
 Open without a key: /health, /metrics, the web page (/, /static) and the bots (/slack, /teams,
 which check their own signatures). Everything under /api and /v1 needs `Authorization: Bearer <key>`
@@ -45,6 +46,8 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rodedraad.settings import Settings
+
+from .errors import OpenAIErrorShape
 
 log = logging.getLogger("rodedraad.access")
 
@@ -618,6 +621,7 @@ def install_ops(app: FastAPI, settings: Settings) -> None:
     app.user_middleware.append(Middleware(InspectMiddleware, max_question_chars=settings.max_question_chars,
                                           max_results=settings.max_results, audit=audit))
     app.add_middleware(GateMiddleware, keys=KeyCheck(settings.api_keys), limiter=limiter)
+    app.add_middleware(OpenAIErrorShape)  # around the gate and limits, so their /v1 errors are reshaped too
     app.add_middleware(AccessLogMiddleware)
 
     registry = CollectorRegistry(auto_describe=True)

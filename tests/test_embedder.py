@@ -31,7 +31,7 @@ def test_one_thread_engines_embed_concurrent_questions_side_by_side_and_alike(em
     with ThreadPoolExecutor(max_workers=6) as pool:
         got = list(pool.map(pooled.embed_query, questions))
     assert np.abs(np.array(got) - np.array(expected)).max() < 1e-5
-    assert pooled._free is not None and pooled._free.qsize() == 3  # every engine went back
+    assert 1 <= pooled.loaded <= 3  # never more engines than asked for
 
 
 def test_a_sentence_transformers_model_loads_from_a_local_path_offline():

@@ -20,9 +20,28 @@ from rodedraad.types import Answer
 
 from ..answering.answerer import Turn
 from ..deps import AnswererDep, SettingsDep
+from ..errors import openai_error
 from ..schemas import MAX_QUESTION, AnswerOut
 
-router = APIRouter(prefix="/v1", tags=["openai"])
+
+class OpenAIErrorBody(BaseModel):
+    message: str
+    type: Literal["invalid_request_error", "authentication_error", "permission_error", "rate_limit_error",
+                  "server_error"]
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIError(BaseModel):
+    """Every /v1 error, in the shape OpenAI clients parse (see server/errors.py)."""
+
+    error: OpenAIErrorBody
+
+
+# Declared for the whole router so the spec (and the fuzz test's response checks) hold /v1 to it.
+router = APIRouter(prefix="/v1", tags=["openai"], responses={
+    400: {"model": OpenAIError, "description": "Malformed request or conversation"},
+    413: {"model": OpenAIError, "description": "Request body too large"}})
 log = logging.getLogger("rodedraad")
 MODEL_ID = "rodedraad"
 
@@ -47,6 +66,12 @@ class ChatCompletionRequest(BaseModel):
     stream: bool = False
 
 
+class BadConversation(RodeDraadError):
+    """The messages hold no question to answer; `param` names the field in OpenAI's error shape."""
+
+    param = "messages"
+
+
 def footnotes(a: Answer) -> str:
     """The answer with its sources as footnotes."""
     if not a.citations:
@@ -60,10 +85,10 @@ def footnotes(a: Answer) -> str:
 def _split(req: ChatCompletionRequest, max_chars: int = MAX_QUESTION) -> tuple[str, list[Turn]]:
     convo = [m for m in req.messages if m.role in ("user", "assistant")]
     if not convo or convo[-1].role != "user" or not convo[-1].text().strip():
-        raise RodeDraadError("the last message must be a non-empty user message")
+        raise BadConversation("the last message must be a non-empty user message")
     question = convo[-1].text().strip()
     if len(question) > max_chars:
-        raise RodeDraadError(f"the question is longer than {max_chars} characters")
+        raise BadConversation(f"the question is longer than {max_chars} characters")
     return question, [Turn(m.role, m.text()) for m in convo[:-1]]
 
 
@@ -77,7 +102,7 @@ def models() -> dict:
     return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "rodedraad"}]}
 
 
-@router.post("/chat/completions", responses={400: {"description": "Malformed conversation"}})
+@router.post("/chat/completions")
 def chat_completions(req: ChatCompletionRequest, answerer: AnswererDep, settings: SettingsDep):
     """Chat completion (plain or streaming) answered from the reports, with citations."""
     question, history = _split(req, min(MAX_QUESTION, settings.max_question_chars))
@@ -109,7 +134,8 @@ def chat_completions(req: ChatCompletionRequest, answerer: AnswererDep, settings
                     yield chunk({"content": item})
         except Exception:  # the status line is sent already: end the stream with an error object
             log.exception("chat completion stream failed")
-            yield f"data: {json.dumps({'error': {'message': 'internal error; the server log has the details'}})}\n\n"
+            _, error = openai_error(500, "internal error; the server log has the details")
+            yield f"data: {json.dumps(error)}\n\n"
         yield "data: [DONE]\n\n"
 
     return StreamingResponse(events(), media_type="text/event-stream")
