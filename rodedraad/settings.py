@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `rodedraad serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `rodedraad serve` listens on.")
     workers: int = Field(1, ge=1, description="Uvicorn worker processes (use a Chroma server with more than one).")
+    request_threads: int = Field(8, ge=1, description="Requests a worker process answers at the same time; the others wait their turn in order (more threads only fight over the CPU).")
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Bearer keys for /api and /v1 (comma separated). Required when host is not loopback.")
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Origins allowed by CORS (comma separated); empty: none.")
     public_url: str = Field("", description="Public base URL of the web page, used in bot links to passages.")

@@ -3,10 +3,12 @@ that a cited sentence is supported by its passage."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Callable
 from dataclasses import dataclass
 
 _SPLIT = re.compile(r"(?<=[.!?])[”\"’')]*\s+(?=[A-Z\u00C0-\u024F“‘\"'(\[0-9•])|\n{2,}")
+_SPACE = re.compile(r"\s+")
 _NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d.,]*\b|\b(een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|"
                      r"twintig|dertig|veertig|vijftig|honderd|duizend|procent|helft|derde|kwart|one|two|three|four|five|"
                      r"six|seven|eight|nine|ten|eleven|twelve|hundred|thousand|percent|half)\b", re.I)
@@ -14,14 +16,17 @@ _QUANTITY_Q = re.compile(r"\b(hoeveel|aantal(len)?|how many|how much|meeste|mins
                          r"hoe vaak|how often|budget|fte)\b", re.I)
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a passage, whitespace collapsed, fragments under three words dropped."""
+@lru_cache(maxsize=20_000)
+def split_sentences(text: str) -> tuple[str, ...]:
+    """Sentences of a passage, whitespace collapsed, fragments under three words dropped.
+
+    Cached: the same passages are split for question after question."""
     out = []
     for s in _SPLIT.split(text):
-        s = re.sub(r"\s+", " ", s or "").strip().lstrip("•▪◦·*–- ").strip()
+        s = _SPACE.sub(" ", s or "").strip().lstrip("•▪◦·*–- ").strip()
         if len(s.split()) >= 3:
             out.append(s)
-    return out
+    return tuple(out)
 
 
 _MEASURE = re.compile(r"\b(how many|how much|hoeveel|(?:the )?number of|amount of|aantal(?:len)?)"
@@ -39,6 +44,7 @@ def quantity_measures(question: str) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(2)) for m in _MEASURE.finditer(question) if m.group(2).lower() not in _NOT_A_MEASURE]
 
 
+@lru_cache(maxsize=50_000)
 def has_quantity(text: str) -> bool:
     return bool(_NUMBER.search(text))
 
