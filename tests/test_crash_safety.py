@@ -36,7 +36,7 @@ WRAPPER = textwrap.dedent("""
     if not {real!r}:
         from tests.fakes import HashEmbedder
         import rodedraad.assemble
-        rodedraad.assemble.load_embedder = lambda name: HashEmbedder()
+        rodedraad.assemble.load_embedder = lambda name, **options: HashEmbedder()
     import ingest.pipeline
     _ingest = ingest.pipeline.ingest
     def marked(*args, **kwargs):
