@@ -143,14 +143,14 @@ def main() -> int:
             bare = timed(lambda v: collection.query(query_embeddings=[v], n_results=100, include=["distances"]), probes)
             # our retriever: a fresh searcher builds its passage table and keyword index from the collection
             gc.collect()
-            searcher = HybridRetriever(index, glossary=glossary, keyword_dir=None, query_cache_size=0)
+            searcher = HybridRetriever(index, glossary=glossary, keyword_dir=None)
             t = time.perf_counter()
             searcher.derived.table()
             build_s = time.perf_counter() - t
-            hybrid = timed(lambda q: searcher.search(q, k=10), queries)  # every question goes to the model
-            searcher.query_cache_size = 1024
+            # every question goes to the model
+            hybrid = timed(lambda q: (searcher.clear_query_cache(), searcher.search(q, k=10)), queries)
             for q in set(queries):
-                searcher.query_vector(searcher.dense_query_text(q))
+                searcher.search(q, k=10)
             repeat = timed(lambda q: searcher.search(q, k=10), queries)  # vectors from the cache
             embed = timed(embedder.embed_query, queries[:20])
             row = {

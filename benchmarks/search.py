@@ -97,12 +97,10 @@ def main() -> None:
         timings: dict[str, list[float]] = {"new": [], "repeat": [], "filtered": [], "chroma": [], "embed": []}
         year = Filters(year_from=2015, year_to=2016)
         for q in qs:
-            searcher.query_cache_size = 0
-            searcher._query_cache.clear()
+            searcher.clear_query_cache()
             t = time.perf_counter(); searcher.search(q, k=10); timings["new"].append(time.perf_counter() - t)
+            searcher.clear_query_cache()
             t = time.perf_counter(); searcher.search(q, k=10, filters=year); timings["filtered"].append(time.perf_counter() - t)
-            searcher.query_cache_size = 1024
-            searcher.search(q, k=10)  # fills the cache
             t = time.perf_counter(); searcher.search(q, k=10); timings["repeat"].append(time.perf_counter() - t)
             t = time.perf_counter(); searcher.index.collection.query(query_embeddings=[qvecs[q]], n_results=10, include=["distances"]); timings["chroma"].append(time.perf_counter() - t)
             t = time.perf_counter(); embedder.embed_query(q); timings["embed"].append(time.perf_counter() - t)

@@ -7,7 +7,6 @@ expanded with the glossary, fused with weighted RRF, filtered in memory.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from dataclasses import dataclass, field
@@ -79,9 +78,9 @@ class HybridRetriever:
         self.derived = DerivedState(index, self.normaliser, keyword_dir, check_seconds)
         self._vector_store: PassageVectors | None = None
         self._vec_lock = threading.Lock()
-        self.query_cache_size = query_cache_size
-        self._query_cache: OrderedDict[str, list[float]] = OrderedDict()
-        self._cache_lock = threading.Lock()
+        # Suggested and repeated questions (and a follow-up's retries) skip the model, which is most
+        # of a search's CPU time. The texts stay in this process's memory only.
+        self._query_vectors = lru_cache(maxsize=query_cache_size)(self._embed_query)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="embed")
         self._stems = lru_cache(maxsize=20_000)(self._stems_uncached)
 
@@ -141,21 +140,16 @@ class HybridRetriever:
         dutch = (exp or self.glossary.expand(query)).dutch
         return f"{query} ({', '.join(dutch)})" if dutch else query
 
+    def _embed_query(self, text: str) -> list[float]:
+        return self.index.embedder.embed_query(text)
+
     def query_vector(self, text: str) -> list[float]:
-        """The query embedding, from a small LRU cache: suggested and repeated questions (and a
-        follow-up's retries) skip the model, which is most of a search's CPU time."""
-        with self._cache_lock:
-            vec = self._query_cache.get(text)
-            if vec is not None:
-                self._query_cache.move_to_end(text)
-                return vec
-        vec = self.index.embedder.embed_query(text)
-        if self.query_cache_size > 0:
-            with self._cache_lock:
-                self._query_cache[text] = vec
-                while len(self._query_cache) > self.query_cache_size:
-                    self._query_cache.popitem(last=False)
-        return vec
+        """The query embedding, from the LRU query cache when the same text was embedded before."""
+        return self._query_vectors(text)
+
+    def clear_query_cache(self) -> None:
+        """Forget every cached query vector (benchmarks time new questions this way)."""
+        self._query_vectors.cache_clear()
 
     # -- search --------------------------------------------------------------------------------
 
