@@ -11,7 +11,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from rodedraad.types import Filters, Hit, Passage
+from rodedraad.types import Filters, Hit, Passage, ReportRef
 
 from .mentions import (
     MentionCatalogue,
@@ -75,15 +75,9 @@ class CitedPassage:
 
 
 @dataclass(frozen=True)
-class PrecedentEntry:
+class PrecedentEntry(ReportRef):
     """One report in the precedent list: an indexed document, or a report a document mentions."""
 
-    doc_id: str
-    title: str
-    publisher: str
-    year: int | None
-    doc_type: str
-    url: str
     score: float
     kind: str
     period: Fact | None = None

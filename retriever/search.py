@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from rodedraad.errors import PassageNotFound
-from rodedraad.types import Filters, Hit, Passage
+from rodedraad.types import Filters, Hit, Passage, ReportRef
 
 from .derived import DerivedState, PassageTable
 from .fuse import is_near_duplicate_shingles, reciprocal_rank_fusion, shingles
@@ -42,15 +42,9 @@ class SearchWeights:
 
 
 @dataclass(frozen=True)
-class DocumentSummary:
+class DocumentSummary(ReportRef):
     """One report in the index."""
 
-    doc_id: str
-    title: str
-    publisher: str
-    year: int | None
-    doc_type: str
-    url: str
     chunks: int
     pages: int
 

@@ -18,6 +18,19 @@ class DocumentInfo:
 
 
 @dataclass(frozen=True)
+class ReportRef:
+    """Who published which report, when, and where to read it: what every report listing shows
+    (the documents in the index, the precedent list)."""
+
+    doc_id: str
+    title: str
+    publisher: str
+    year: int | None
+    doc_type: str
+    url: str
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of a document: its 1-based PDF page, its printed label, its text."""
 

@@ -132,13 +132,18 @@ class AnswerOut(BaseModel):
         )
 
 
-class DocumentOut(BaseModel):
+class ReportOut(BaseModel):
+    """A report's identity, as every report listing shows it."""
+
     doc_id: str
     title: str
     publisher: str
     year: int | None
     doc_type: str
     url: str
+
+
+class DocumentOut(ReportOut):
     chunks: int
     pages: int
 

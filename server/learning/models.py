@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from ..schemas import PassageOut
+from ..schemas import PassageOut, ReportOut
 
 
 class FactOut(BaseModel):
@@ -28,15 +28,9 @@ class PrecedentPassageOut(BaseModel):
     quote: str | None = None
 
 
-class PrecedentOut(BaseModel):
+class PrecedentOut(ReportOut):
     """One report: an indexed document (`kind` "document") or one a document mentions ("vermeld rapport")."""
 
-    doc_id: str
-    title: str
-    publisher: str
-    year: int | None
-    doc_type: str
-    url: str
     score: float
     kind: str
     mentioned_in: str | None = None
