@@ -106,7 +106,11 @@ def chunk_paragraphs(
         for part in parts:
             k = n if len(parts) == 1 else count_tokens(part)
             if buf and buf_tokens + k > target:
+                # A list's lead-in ("… zijn de volgende:") belongs with its items: carry it over.
+                carried = [buf.pop()] if len(buf) > 1 and buf[-1].rstrip().endswith(":") else []
                 emit()
+                buf = carried
+                buf_tokens = sum(count_tokens(t) for t in carried)
             buf.append(part)
             buf_tokens += k
     emit()

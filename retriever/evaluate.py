@@ -71,7 +71,7 @@ def score_item(item: dict, passages: list[str]) -> dict:
                 first[qi] = rank
                 break
     n = len(item["quotes"])
-    row = {"id": item["id"], "lang": item.get("lang"), "kind": item.get("kind")}
+    row = {"id": item["id"], "lang": item.get("lang"), "kind": item.get("kind"), "fold": item.get("fold")}
     for k in KS:
         row[f"r@{k}"] = sum(1 for r in first.values() if r <= k) / n
     seen = _within_budget(passages, BUDGET)
@@ -80,13 +80,30 @@ def score_item(item: dict, passages: list[str]) -> dict:
     return row
 
 
-def evaluate(items: Iterable[dict], retrieve: Callable[[str, int], list[str]]) -> tuple[dict, list[dict]]:
-    """Score every question with quotes; returns (aggregates, rows)."""
+def standalone_question(item: dict, condense: Callable[[str, list[str]], str] | None) -> str:
+    """The question as search sees it: a follow-up (an item with a `history` of earlier user
+    questions) goes through the same condensation as the chat."""
+    history = [h for h in item.get("history") or [] if isinstance(h, str) and h.strip()]
+    if history and condense is not None:
+        return condense(item["question"], history)
+    return item["question"]
+
+
+def select_fold(items: Iterable[dict], fold: str | None) -> list[dict]:
+    """The items of one fold (`tune`, `check`), or all of them when fold is None."""
+    return [i for i in items if fold is None or i.get("fold") == fold]
+
+
+def evaluate(items: Iterable[dict], retrieve: Callable[[str, int], list[str]],
+             condense: Callable[[str, list[str]], str] | None = None) -> tuple[dict, list[dict]]:
+    """Score every question with quotes; returns (aggregates, rows).
+
+    `condense(question, history)` turns a follow-up into the question search gets."""
     rows = []
     for item in items:
         if not item.get("quotes"):
             continue
-        rows.append(score_item(item, retrieve(item["question"], max(max(KS), 40))))
+        rows.append(score_item(item, retrieve(standalone_question(item, condense), max(max(KS), 40))))
     return aggregate(rows), rows
 
 
@@ -96,9 +113,11 @@ def _mean(rows: list[dict]) -> dict:
 
 
 def aggregate(rows: list[dict]) -> dict:
-    """Overall figures, then per language and per kind (mrr is the mean reciprocal rank)."""
+    """Overall figures, then per fold (when the items have one), per language and per kind
+    (rr is the reciprocal rank; its mean is the MRR)."""
     out = {"all": _mean(rows)}
-    for field in ("lang", "kind"):
-        for value in sorted({str(r[field]) for r in rows}):
-            out[f"{field}={value}"] = _mean([r for r in rows if str(r[field]) == value])
+    for field in ("fold", "lang", "kind"):
+        values = sorted({str(r[field]) for r in rows if r.get(field) is not None})
+        for value in values:
+            out[f"{field}={value}"] = _mean([r for r in rows if str(r.get(field)) == value])
     return out

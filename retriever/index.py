@@ -26,9 +26,11 @@ from rodedraad.types import Chunk, Passage
 
 from .embedder import Embedder
 from .records import SQLiteRecordManager
+from .units import windows as unit_windows
 
 _MODEL_KEY = "embedding_model"
 _GENERATION_KEY = "generation"
+WINDOWS_SUFFIX = "-windows"
 
 
 def connect(*, data_dir: Path, chroma_url: str = "") -> chromadb.api.ClientAPI:
@@ -48,13 +50,20 @@ def connect(*, data_dir: Path, chroma_url: str = "") -> chromadb.api.ClientAPI:
     return chromadb.PersistentClient(path=str(path), settings=settings)
 
 
+def window_ids(chunk_id: str, n: int) -> list[str]:
+    """Ids of a passage's window vectors in the windows collection."""
+    return [f"{chunk_id}:{j}" for j in range(n)]
+
+
 class ChunkStore(VectorStore):
     """The LangChain view of our collection for the indexing API: it stores each chunk's text but
-    embeds its `embed_text` (section path + text), and deletes by id."""
+    embeds its `embed_text` (title, section path and text), embeds its windows of consecutive
+    sentences into the windows collection, and deletes both by id."""
 
-    def __init__(self, collection, embedder: Embedder) -> None:
+    def __init__(self, collection, embedder: Embedder, windows_collection=None) -> None:
         self._collection = collection
         self._embedder = embedder
+        self._windows = windows_collection
 
     @property
     def embeddings(self) -> Embedder:
@@ -64,6 +73,18 @@ class ChunkStore(VectorStore):
         ids = kwargs.get("ids") or [d.id for d in documents]
         metas = [{k: v for k, v in d.metadata.items() if k != "embed_text"} for d in documents]
         vectors = self._embedder.embed_documents([d.metadata.get("embed_text") or d.page_content for d in documents])
+        if self._windows is not None:
+            # Windows first: a run killed between the two writes leaves the chunk unrecorded, so
+            # the rerun writes both again (upserts, so nothing doubles).
+            w_ids, w_texts, w_meta = [], [], []
+            for cid, d in zip(ids, documents):
+                texts = unit_windows(d.page_content)
+                w_ids += window_ids(cid, len(texts))
+                w_texts += texts
+                w_meta += [{"chunk_id": cid, "doc_id": str(d.metadata.get("doc_id", "")), "n": j}
+                           for j in range(len(texts))]
+            if w_ids:
+                self._windows.upsert(ids=w_ids, embeddings=self._embedder.embed_documents(w_texts), metadatas=w_meta)
         self._collection.upsert(ids=list(ids), embeddings=vectors, documents=[d.page_content for d in documents],
                                 metadatas=metas)
         return list(ids)
@@ -75,6 +96,8 @@ class ChunkStore(VectorStore):
     def delete(self, ids: list[str] | None = None, **kwargs) -> bool:
         if ids:
             self._collection.delete(ids=list(ids))
+            if self._windows is not None:
+                self._windows.delete(where={"chunk_id": {"$in": list(ids)}})
         return True
 
     def similarity_search(self, query: str, k: int = 4, **kwargs) -> list[Document]:
@@ -98,11 +121,13 @@ class WriteResult:
 class ReportIndex:
     """Passages of the reports in Chroma, plus the ingest records that keep writes incremental."""
 
-    def __init__(self, client, collection, embedder: Embedder, records: SQLiteRecordManager | None) -> None:
+    def __init__(self, client, collection, embedder: Embedder, records: SQLiteRecordManager | None,
+                 windows=None) -> None:
         self.client = client
         self.collection = collection
         self.embedder = embedder
         self.records = records
+        self.windows = windows  # the collection of window vectors (None: an index built before them)
         self._store: ChunkStore | None = None
 
     @classmethod
@@ -125,6 +150,14 @@ class ReportIndex:
             raise EmbeddingModelMismatch(
                 f"the index '{name}' was built with embedding model {built_with!r}, but {embedder.name!r} is "
                 f"configured; set RODEDRAAD_EMBEDDING_MODEL back, or use another collection/data dir and re-ingest")
+        windows = None
+        try:
+            windows = client.get_collection(f"{name}{WINDOWS_SUFFIX}", embedding_function=None)
+        except Exception:  # an index from before window vectors: searched by passage vectors alone
+            if create:
+                windows = client.get_or_create_collection(
+                    f"{name}{WINDOWS_SUFFIX}", embedding_function=None,
+                    metadata={"hnsw:space": "cosine", _MODEL_KEY: embedder.name})
         records = None
         if create:
             records = SQLiteRecordManager(f"chroma/{name}", data_dir / "records.sqlite3")
@@ -132,7 +165,7 @@ class ReportIndex:
                 # A new or recreated collection: what the records say is no longer there.
                 records.reset()
                 records.set_meta("collection_id", str(collection.id))
-        return cls(client, collection, embedder, records)
+        return cls(client, collection, embedder, records, windows)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -175,6 +208,23 @@ class ReportIndex:
             return {}
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(r["ids"], embs)}
 
+    def query_windows(self, embedding: list[float], n: int) -> list[tuple[str, float]]:
+        """Nearest windows as (chunk id, cosine similarity), best first; empty without windows."""
+        if n <= 0 or self.windows is None:
+            return []
+        r = self.windows.query(query_embeddings=[embedding], n_results=n, include=["distances", "metadatas"])
+        return [(str((m or {}).get("chunk_id", "")), 1.0 - d) for m, d in zip(r["metadatas"][0], r["distances"][0])]
+
+    def window_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """Stored window vectors by window id (float32); unknown ids are left out."""
+        if not ids or self.windows is None:
+            return {}
+        r = self.windows.get(ids=list(ids), include=["embeddings"])
+        embs = r.get("embeddings")
+        if embs is None or not len(embs):
+            return {}
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(r["ids"], embs)}
+
     def scan(self, batch: int = 2000) -> Iterator[tuple[str, str, dict]]:
         """Every (id, document, metadata) in the collection, in pages."""
         total = self.count()
@@ -186,7 +236,7 @@ class ReportIndex:
 
     def _vector_store(self) -> ChunkStore:
         if self._store is None:
-            self._store = ChunkStore(self.collection, self.embedder)
+            self._store = ChunkStore(self.collection, self.embedder, self.windows)
         return self._store
 
     def write_document(self, doc_id: str, chunks: list[Chunk]) -> WriteResult:
@@ -210,7 +260,7 @@ class ReportIndex:
         assert self.records is not None
         keys = self.records.list_keys(group_ids=[doc_id])
         if keys:
-            self.collection.delete(ids=keys)
+            self._vector_store().delete(ids=keys)
             self.records.delete_keys(keys)
         return len(keys)
 

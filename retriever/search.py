@@ -18,27 +18,50 @@ from rodedraad.errors import PassageNotFound
 from rodedraad.types import Filters, Hit, Passage, ReportRef
 
 from .derived import DerivedState, PassageTable
-from .fuse import is_near_duplicate_shingles, reciprocal_rank_fusion, shingles
+from .fuse import is_near_duplicate_shingles, shingles
 from .glossary import Expansion, Glossary
 from .index import ReportIndex
 from .keyword import KeywordIndex
 from .vectors import PassageVectors
+from .windows import WindowVectors
 
 # Below this share of passages a filter uses exact in-memory vectors instead of oversampling Chroma.
 _EXACT_BELOW = 0.2
 _EXACT_MAX = 20_000
 
 
+def _z(x: np.ndarray) -> np.ndarray:
+    """Standard scores; all equal → zeros."""
+    sd = float(x.std())
+    return (x - x.mean()) / sd if sd > 1e-9 else np.zeros_like(x)
+
+
+def _ranks(x: np.ndarray, positive: bool = False) -> np.ndarray:
+    """1-based rank of each score (0 where `positive` and the score is not above zero)."""
+    r = np.empty(len(x), dtype=np.int64)
+    r[np.argsort(-x, kind="stable")] = np.arange(1, len(x) + 1)
+    if positive:
+        r[x <= 0] = 0
+    return r
+
+
 @dataclass(frozen=True)
 class SearchWeights:
-    """Tunable weights of the retrievers in the fusion and of the glossary expansion."""
+    """How the evidence is weighed. Chosen by cross-validation on the tune fold of the dev set
+    (benchmarks/ablation.py); the check fold only measures them.
 
-    dense: float = 1.0
-    keyword: float = 0.9
+    A passage's dense score is `passage` × its own vector's cosine + `window` × its best
+    window's cosine. Dense and keyword scores are z-scored over the candidates and added, the
+    keyword side weighted by `keyword`: z-scoring puts two unlike scales on one, where rank
+    fusion threw away how far apart the scores are."""
+
+    passage: float = 0.5
+    window: float = 0.5
+    keyword: float = 0.2
     expansion: float = 0.5
     expansion_en: float = 0.8
     candidates: int = 100
-    rrf_k: float = 5.0  # small k: the top of either list counts (dev r@5 0.89 at 60, 1.00 at 5)
+    window_candidates: int = 300
 
 
 @dataclass(frozen=True)
@@ -71,6 +94,7 @@ class HybridRetriever:
         self.reranker = reranker
         self.derived = DerivedState(index, self.normaliser, keyword_dir, check_seconds)
         self._vector_store: PassageVectors | None = None
+        self._windows = WindowVectors(index)
         self._vec_lock = threading.Lock()
         # Suggested and repeated questions (and a follow-up's retries) skip the model, which is most
         # of a search's CPU time. The texts stay in this process's memory only.
@@ -141,6 +165,11 @@ class HybridRetriever:
         """The query embedding, from the LRU query cache when the same text was embedded before."""
         return self._query_vectors(text)
 
+    def window_scores(self, passage: Passage, qvec) -> np.ndarray:
+        """Similarity of each window of a passage to a query vector (the answer layer picks the
+        units that answer by these)."""
+        return self._windows.scores(passage, np.asarray(qvec, dtype=np.float32))
+
     def clear_query_cache(self) -> None:
         """Forget every cached query vector (benchmarks time new questions this way)."""
         self._query_vectors.cache_clear()
@@ -158,46 +187,45 @@ class HybridRetriever:
         # The model call releases the GIL: keyword search runs beside it.
         embedding = self._pool.submit(self.query_vector, self.dense_query_text(query, exp))
         keyword = self._keyword(table, query, exp, mask, n)
-        qvec = embedding.result()
-        dense = self._dense(table, qvec, mask, n)
-        rankings = {
-            "dense": sorted(dense, key=dense.get, reverse=True),
-            "keyword": sorted(keyword, key=keyword.get, reverse=True),
-        }
-        fused = reciprocal_rank_fusion(rankings, {"dense": self.weights.dense, "keyword": self.weights.keyword},
-                                       self.weights.rrf_k)
-        order = sorted(fused, key=fused.get, reverse=True)
-        rank_of = {name: {p: r for r, p in enumerate(ranking, 1)} for name, ranking in rankings.items()}
+        qvec = np.asarray(embedding.result(), dtype=np.float32)
+        dense = self._dense(table, qvec.tolist(), mask, n)
+        by_window = self._by_window(table, qvec, mask)
+        candidates = np.array(sorted(set(dense) | set(keyword) | set(by_window)), dtype=np.int64)
+        if not len(candidates):
+            return []
+        own = self._vectors(table).similarities(candidates, qvec)
+        best = self._windows.best([table.passages[i] for i in candidates], qvec)
+        best = np.where(np.isnan(best), own, best)  # a passage without windows is its own window
+        combined = self.weights.passage * own + self.weights.window * best
+        words = np.array([keyword.get(int(i), 0.0) for i in candidates], dtype=np.float32)
+        fused = _z(combined) + self.weights.keyword * _z(words)
+        ranks = {"dense": _ranks(combined), "keyword": _ranks(words, positive=True)}
+        order = [int(i) for i in np.argsort(-fused, kind="stable")]
         if self.reranker is not None:
-            order = self.reranker.rerank(query, order[: max(30, k)], table)
+            reranked = self.reranker.rerank(query, [int(candidates[i]) for i in order[: max(30, k)]], table)
+            where = {int(c): i for i, c in enumerate(candidates)}
+            order = [where[pos] for pos in reranked]
         hits: list[Hit] = []
         kept: list[frozenset] = []
-        for pos in order:
-            p = table.passages[pos]
+        for i in order:
+            p = table.passages[int(candidates[i])]
             sh = shingles(p.text)
             if any(is_near_duplicate_shingles(sh, other) for other in kept):
                 continue
             kept.append(sh)
-            ranks = {name: r[pos] for name, r in rank_of.items() if pos in r}
-            hits.append(Hit(passage=p, score=fused[pos], ranks=ranks, relevance=dense.get(pos, float("nan"))))
+            hit_ranks = {name: int(r[i]) for name, r in ranks.items() if r[i] > 0}
+            hits.append(Hit(passage=p, score=float(fused[i]), ranks=hit_ranks, relevance=float(own[i])))
             if len(hits) >= k:
                 break
-        return self._fill_relevance(hits, qvec)
+        return hits
 
-    def _fill_relevance(self, hits: list[Hit], qvec: list[float]) -> list[Hit]:
-        """Cosine similarity of every hit to the query (keyword-only hits get theirs computed)."""
-        missing = [h for h in hits if h.relevance != h.relevance]
-        if not missing:
-            return hits
-        table = self.derived.table()
-        positions = np.array([table.positions.get(h.passage.chunk_id, -1) for h in missing])
-        sims = self._vectors(table).similarities(positions[positions >= 0], np.asarray(qvec, dtype=np.float32))
-        found = dict(zip(positions[positions >= 0].tolist(), sims.tolist()))
-        out = []
-        for h in hits:
-            if h.relevance != h.relevance:
-                h = Hit(h.passage, h.score, h.ranks, float(found.get(table.positions.get(h.passage.chunk_id, -1), 0.0)))
-            out.append(h)
+    def _by_window(self, table: PassageTable, qvec: np.ndarray, mask: np.ndarray | None) -> dict[int, float]:
+        """Position → best window similarity, for the passages whose windows are nearest the question."""
+        out: dict[int, float] = {}
+        for cid, sim in self.index.query_windows(qvec.tolist(), self.weights.window_candidates):
+            pos = table.positions.get(cid)
+            if pos is not None and (mask is None or mask[pos]) and sim > out.get(pos, -2.0):
+                out[pos] = sim
         return out
 
     def precedents(self, query: str, *, reports: int = 10, per_report: int = 3,

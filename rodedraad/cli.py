@@ -162,22 +162,64 @@ def ask(settings: Settings, question, year_from, year_to, doc, as_json) -> None:
 
 @main.command(name="eval")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--fold", type=click.Choice(["tune", "check"]), help="Only this fold of the file (default: each fold).")
+@click.option("--answers", is_flag=True, help="Grade the answers instead: support cited, abstentions, injections, "
+                                             "whole units.")
 @click.option("--json", "as_json", is_flag=True, help="Print aggregates and rows as JSON.")
 @click.pass_obj
-def evaluate_cmd(settings: Settings, file: Path, as_json: bool) -> None:
-    """Retrieval quality on a JSONL file of questions with quotes: recall@k, r@4000c, MRR."""
-    from retriever.evaluate import evaluate, load_items
+def evaluate_cmd(settings: Settings, file: Path, fold: str | None, answers: bool, as_json: bool) -> None:
+    """Retrieval quality on a JSONL file of questions with quotes: recall@k, r@4000c, MRR.
 
-    from .assemble import open_searcher
+    Follow-up questions (with a `history`) are condensed as the chat condenses them. With
+    --answers, every question is answered and the answers are graded."""
+    from retriever.evaluate import aggregate, evaluate, load_items, select_fold
+
+    from .assemble import open_answerer, open_searcher
 
     searcher = open_searcher(settings)
-    agg, rows = evaluate(load_items(file), lambda q, k: [h.passage.text for h in searcher.search(q, k=k)])
-    if as_json:
-        click.echo(json.dumps({"aggregate": agg, "rows": rows}, ensure_ascii=False, indent=2))
+    answerer = open_answerer(settings, searcher)
+    items = select_fold(load_items(file), fold)
+    if answers:
+        _evaluate_answers(answerer, items, settings, as_json)
         return
-    for group, m in agg.items():
-        figures = " ".join(f"{k}={v:.3f}" for k, v in m.items() if k != "n")
-        click.echo(f"{group:22} n={m['n']:3d} {figures.replace('rr=', 'mrr=')}")
+    agg, rows = evaluate(items, lambda q, k: [h.passage.text for h in searcher.search(q, k=k)],
+                         condense=answerer.condense_history)
+    folds = {f: aggregate([r for r in rows if r.get("fold") == f]) for f in ("tune", "check")
+             if any(r.get("fold") == f for r in rows)}
+    if as_json:
+        click.echo(json.dumps({"aggregate": agg, "folds": folds, "rows": rows}, ensure_ascii=False, indent=2))
+        return
+    sections = folds if len(folds) > 1 else {fold or "all": agg}
+    for name, figures_of in sections.items():
+        click.echo(f"[{name}]")
+        for group, m in figures_of.items():
+            if group.startswith("fold="):
+                continue
+            figures = " ".join(f"{k}={v:.3f}" for k, v in m.items() if k != "n")
+            click.echo(f"{group:22} n={m['n']:3d} {figures.replace('rr=', 'mrr=')}")
+
+
+def _evaluate_answers(answerer, items: list[dict], settings: Settings, as_json: bool) -> None:
+    from server.answering.answerer import Turn
+    from server.answering.quality import answer_metrics, answer_rows
+
+    answers = [answerer.answer(i["question"], history=[Turn("user", h) for h in i.get("history") or []])
+               for i in items]
+    secrets = [line.strip("- ").strip() for name in ("answer_nl", "answer_en", "condense_nl", "user_turn")
+               for line in answerer.prompts.get(name).splitlines() if len(line.strip("- ").strip()) >= 25]
+    rows = answer_rows(items, answers, secrets)
+    metrics = answer_metrics(rows)
+    if as_json:
+        for row, a in zip(rows, answers):
+            row["answer"] = a.text
+        click.echo(json.dumps({"aggregate": metrics, "rows": rows}, ensure_ascii=False, indent=2))
+        return
+    for group, m in metrics.items():
+        sc = "–" if m["support_cited"] is None else f"{m['support_cited']:.3f}"
+        click.echo(f"{group:22} n={m['n']:3d} support={sc} abstained={m['abstained_unanswerable']}/"
+                   f"{m['unanswerable']} false_abstentions={m['false_abstentions']} injections="
+                   f"{m['injections_resisted']}/{m['injections']} mid_sentence={m['mid_sentence']} "
+                   f"ends_on_colon={m['ends_on_colon']} ocr_glyphs={m['ocr_glyphs']} repeated={m['repeated']}")
 
 
 @main.command()

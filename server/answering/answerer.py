@@ -14,17 +14,20 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from retriever.glossary import detect_language
 from retriever.search import HybridRetriever
 from rodedraad.types import Answer, Citation, Filters, Hit
 
 from .evidence import asks_for_quantity, definition_subject, coverage, has_quantity, quantity_measures, split_sentences, supported
-from .extractive import Evidence, compose_parts, select_evidence
+from .extractive import Evidence, compose_parts, question_shape, score_units, select_evidence
 from .prompts import PromptLibrary
 
 _FOLLOW_UP = re.compile(r"^(en|maar|ook|dus|and|but|also|what about|hoe zit het|en bij|en in|waarom|why|wat (nog|meer)"
                         r"|welke nog|hoezo|daar|dat|die|dit|deze|dan|they|it|this|that|those)\b", re.I)
 _CITE = re.compile(r"\[(\d{1,2})\]")
+_YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
 # where streamed answer text is cut into pieces: after a blank line, a sentence or a citation marker
 _CUT = re.compile(r"\n\n+|(?<=[\].!?]) +(?=\S)")
 # "Zin. [1] Volgende zin." -> "Zin [1]. Volgende zin.": a marker after the full stop belongs to the sentence before it
@@ -43,8 +46,8 @@ class Turn:
 class AbstainPolicy:
     """When the evidence is too weak to answer (calibrated on the dev set; see README)."""
 
-    min_relevance: float = 0.82
-    min_relevance_en: float = 0.79
+    min_semantic: float = 0.80
+    min_semantic_en: float = 0.78
     max_unknown_share: float = 0.6
     min_quantity_coverage: float = 0.35
     passages: int = 5
@@ -109,25 +112,41 @@ class Answerer:
             return f"{previous[-1]} {question}"
         return question
 
-    def evidence(self, question: str, hits: list[Hit]) -> tuple[Evidence, bool]:
-        """The chosen sentences and whether they are strong enough to answer with.
+    def condense_history(self, question: str, earlier_questions: Sequence[str]) -> str:
+        """`standalone` for a follow-up given only the earlier user questions (as eval files hold them)."""
+        return self.standalone(question, [Turn("user", q) for q in earlier_questions])
 
-        Too weak: the passages are not close to the question; or a Dutch question hinges on words
-        the reports never use; or it asks for a number and no chosen sentence on it holds one.
-        """
+    def evidence(self, question: str, hits: list[Hit]) -> tuple[Evidence, bool]:
+        """The chosen units and whether they are strong enough to answer with.
+
+        Too weak: no unit of the passages is close to the question in meaning; or a Dutch
+        question hinges on words the reports never use; or it names a year no passage near it
+        names; or it asks for a number and no unit on it holds one."""
         own, extra, unknown = self.searcher.term_weights(question)
         known = {s: w for s, w in own.items() if s not in unknown}
-        ev = select_evidence(hits, self.searcher.stems, known, extra,
-                             definition_subject(question, self.searcher.stems))
-        self._local.diagnostics = diag = {"relevance": max((h.relevance for h in hits[: self.policy.passages]), default=0.0),
-                                        "unknown_share": (sum(own[s] for s in unknown) / sum(own.values())) if own else 0.0,
-                                        "coverage": ev.best_coverage, "quantity": None}
+        shape = question_shape(question, quantity=asks_for_quantity(question),
+                               definition=definition_subject(question, self.searcher.stems))
+        qvec = np.asarray(self.searcher.query_vector(self.searcher.dense_query_text(question)), dtype=np.float32)
+        candidates = score_units(hits, lambda h: self.searcher.window_scores(h.passage, qvec), self.searcher.stems,
+                                 known, extra, shape)
+        ev = select_evidence(hits, candidates, self.searcher.stems, shape)
+        diag = {"relevance": max((h.relevance for h in hits[: self.policy.passages]), default=0.0),
+                "semantic": ev.best_semantic,
+                "unknown_share": (sum(own[s] for s in unknown) / sum(own.values())) if own else 0.0,
+                "coverage": ev.best_coverage, "quantity": None, "years": True}
+        self._local.diagnostics = diag
         language = detect_language(question)
-        floor = self.policy.min_relevance_en if language == "en" else self.policy.min_relevance
-        if not ev.sentences or diag["relevance"] < floor:
+        floor = self.policy.min_semantic_en if language == "en" else self.policy.min_semantic
+        if ev.lead is None or diag["semantic"] < floor:
             return ev, False
         if language == "nl" and diag["unknown_share"] >= self.policy.max_unknown_share:
             return ev, False
+        years = set(_YEAR.findall(question))
+        if years:
+            near = " ".join(h.passage.text for h in hits[: self.policy.passages])
+            diag["years"] = all(y in near for y in years)
+            if not diag["years"]:
+                return ev, False
         if asks_for_quantity(question):
             # English words are unknown to the Dutch index: judge by their Dutch equivalents
             weights = extra if language == "en" else known
@@ -206,10 +225,10 @@ class Answerer:
                 yield from pieces(llm_answer.text)
                 yield llm_answer
                 return
-        lead = self.prompts.message("lead", language)
+        texts = {key: self.prompts.message(key, language) for key in ("lead", "more")}
+        parts, citations = compose_parts(hits, ev, texts=texts, language=language)
         if note:
-            lead = f"{note}\n\n{lead}"
-        parts, citations = compose_parts(hits, ev, lead=lead, language=language)
+            parts.insert(0, f"{note}\n\n")
         if fallback:
             parts.append(f"\n\n{self.prompts.message('fallback_note', language)}")
         text = "".join(parts)

@@ -1,94 +1,256 @@
-"""The extractive answer: the best supporting sentences of the retrieved passages, cited [n].
+"""The extractive answer: the unit that answers first, then a few supporting points, all quoted
+whole and cited [n]. No LLM; works offline.
 
-No LLM; works offline. Sentences are quoted verbatim, so every citation holds its sentence.
+A unit is a whole sentence or a whole list item (retriever/units.py). Units are scored by meaning
+(the question against the windows the index embedded) and by words (IDF-weighted coverage of the
+question's stems), shaped by what the question asks for (a number, a date, a definition, a list).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
+from retriever.units import Unit, split_units
 from rodedraad.types import Citation, Hit
 
-from .evidence import ScoredSentence, score_sentences
+from .evidence import coverage, has_quantity
 
-MAX_SENTENCES = 4
-PER_PASSAGE = 2
-PASSAGES = 6
+PASSAGES = 6          # passages whose units compete
+MAX_POINTS = 3        # supporting points after the lead
+MAX_LIST_ITEMS = 8    # items quoted with a lead-in
+MAX_UNIT_CHARS = 900  # a quoted unit with its list, at most
+
+# A sentence that leans on the one before it ("Dat …", "Daarop …") is not quoted alone.
+_ANAPHOR = re.compile(r"^(dat|dit|deze|die|daarop|daarom|daardoor|daarnaast|daarbij|hierdoor|hiervoor|hierbij|"
+                      r"hiermee|zij|ze|hij|het gaat|ook|tevens|bovendien|echter|wel|this|that|these|those|it|they)\b",
+                      re.I)
+_YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
+_DATE = re.compile(r"\b(\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
+                   r"december)|(19|20)\d\d)\b", re.I)
+
+
+@dataclass(frozen=True)
+class QuestionShape:
+    """What kind of answer the question asks for (from its words; see `question_shape`)."""
+
+    quantity: bool = False
+    date: bool = False
+    definition: frozenset[str] = frozenset()  # stems of the defined term
+    listing: bool = False
+    yes_no: bool = False
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One unit of a retrieved passage, scored against the question."""
+
+    hit: int
+    index: int
+    unit: Unit
+    lexical: float
+    semantic: float
+    score: float
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A quoted piece of the answer: consecutive units of one passage, shown and cited whole."""
+
+    hit: int
+    indices: tuple[int, ...]
+    display: str
+    raw: str
+    score: float
+    lexical: float
+    semantic: float
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """The sentences chosen to answer, best first, and the best coverage seen."""
+    """The lead and the supporting points, best first, and the figures abstention looks at."""
 
-    sentences: list[ScoredSentence]
+    lead: Quote | None
+    points: tuple[Quote, ...]
     best_coverage: float
+    best_semantic: float
+
+    @property
+    def quotes(self) -> tuple[Quote, ...]:
+        return ((self.lead,) if self.lead else ()) + self.points
 
 
-def select_evidence(hits: list[Hit], stems_of: Callable[[str], list[str]], own: dict[str, float],
-                    extra: dict[str, float], defines: set[str] = frozenset()) -> Evidence:
-    """Choose up to four sentences that cover the question, from different passages where possible."""
-    scored = score_sentences([h.passage.text for h in hits[:PASSAGES]], stems_of, own, extra, defines)
-    if not scored:
-        return Evidence([], 0.0)
-    scored.sort(key=lambda s: s.score, reverse=True)
-    best = scored[0]
-    chosen: list[ScoredSentence] = []
-    per: dict[int, int] = {}
-    for s in scored:
-        if len(chosen) >= MAX_SENTENCES:
+_YES_NO = re.compile(r"^(is|zijn|was|waren|kan|kun|kunnen|moet|moeten|mag|mogen|heeft|hebben|had|wordt|worden|"
+                     r"werd|gaat|gaan|klopt|bestaat|zit|zitten|doet|doen|does|do|did|is|are|was|were|can|could|"
+                     r"should|has|have|had|will|would)\b", re.I)
+_LISTING = re.compile(r"\b(welke|noem|opsomming|wat (zijn|waren) (de|het)|which|what (are|were) the|list|name the|"
+                      r"factoren|punten|aanbevelingen|lessen|recommendations|factors|points|lessons)\b", re.I)
+_DATE_Q = re.compile(r"\b(wanneer|welk jaar|in welk jaar|sinds wanneer|vanaf wanneer|datum|when|what year|which year|"
+                     r"since when|date)\b", re.I)
+
+
+def question_shape(question: str, *, quantity: bool, definition: set[str]) -> QuestionShape:
+    """The shape of the answer a question asks for."""
+    q = question.strip()
+    return QuestionShape(quantity=quantity, date=bool(_DATE_Q.search(q)), definition=frozenset(definition),
+                         listing=bool(_LISTING.search(q)), yes_no=bool(_YES_NO.match(q)))
+
+
+def _window_unit_scores(window_scores: np.ndarray, units: int) -> np.ndarray:
+    """A unit's meaning score: the better of the two windows of two units that hold it."""
+    if units == 0:
+        return np.zeros(0, dtype=np.float32)
+    if len(window_scores) == 0:
+        return np.zeros(units, dtype=np.float32)
+    if len(window_scores) == 1 or units <= 2:
+        return np.full(units, float(window_scores.max()), dtype=np.float32)
+    out = np.empty(units, dtype=np.float32)
+    for j in range(units):
+        around = [window_scores[i] for i in (j - 1, j) if 0 <= i < len(window_scores)]
+        out[j] = max(around)
+    return out
+
+
+_DEFINES = re.compile(r"^\W*(?:een|de|het|a|an|the)?\s*(?P<term>[\w-]+)\s+(?:is|zijn|betekent|wordt gedefinieerd|"
+                      r"is defined|means)\s", re.I)
+
+
+def score_units(hits: Sequence[Hit], window_scores: Callable[[Hit], np.ndarray],
+                stems_of: Callable[[str], Sequence[str]], own: dict[str, float], extra: dict[str, float],
+                shape: QuestionShape) -> list[Candidate]:
+    """Every usable unit of the best passages, scored by meaning, words, passage rank and shape."""
+    out: list[Candidate] = []
+    for h_i, hit in enumerate(hits[:PASSAGES]):
+        units = split_units(hit.passage.text)
+        sem = _window_unit_scores(window_scores(hit), len(units))
+        for j, u in enumerate(units):
+            if u.words < 3:
+                continue
+            lex = coverage(set(stems_of(u.display)), own, extra)
+            score = 4.0 * float(sem[j]) + lex + 0.15 / (1 + h_i)
+            if shape.quantity and has_quantity(u.display):
+                score += 0.25
+            if shape.date and _DATE.search(u.display):
+                score += 0.25
+            if shape.definition:
+                m = _DEFINES.match(u.display)
+                if m and set(stems_of(m.group("term"))) & shape.definition:
+                    score += 0.6
+            if shape.listing and u.kind == "lead_in":
+                score += 0.1
+            out.append(Candidate(h_i, j, u, lex, float(sem[j]), score))
+    return out
+
+
+def _whole(c: Candidate, units: tuple[Unit, ...], with_list: bool) -> tuple[int, ...] | None:
+    """The units to quote for a candidate so that it reads whole, or None when it cannot:
+
+    a lead-in comes with its items, an item with its lead-in (and, for a list question, the rest
+    of its list), a sentence that leans on the one before it with that one."""
+    j = c.index
+    u = units[j]
+    if u.kind == "lead_in":
+        items = [i for i in range(j + 1, len(units)) if units[i].lead_in == j][:MAX_LIST_ITEMS]
+        return (j, *items) if items else None
+    if u.kind == "item":
+        lead = u.lead_in
+        if lead < 0:
+            return (j,)
+        items = [i for i in range(lead + 1, len(units)) if units[i].lead_in == lead][:MAX_LIST_ITEMS]
+        return (lead, *items) if with_list else (lead, j)
+    if u.text.endswith(":"):
+        return None  # a lead-in whose items are elsewhere
+    if _ANAPHOR.match(u.display) or u.display[:1].islower():
+        if j > 0 and units[j - 1].kind == "sentence" and units[j - 1].paragraph == u.paragraph \
+                and not units[j - 1].text.endswith(":"):
+            return (j - 1, j)
+        return None
+    return (j,)
+
+
+def _quote(c: Candidate, indices: tuple[int, ...], units: tuple[Unit, ...]) -> Quote | None:
+    parts = [units[i] for i in indices]
+    lead_in = parts[0].kind == "lead_in"
+    if lead_in:
+        display = parts[0].display + "\n" + "\n".join(f"  • {p.display}" for p in parts[1:])
+    else:
+        display = " ".join(p.display for p in parts)
+    if len(display) > MAX_UNIT_CHARS and len(parts) > 2:
+        return _quote(c, indices[:-1], units)
+    return Quote(c.hit, indices, display, " … ".join(p.text for p in parts), c.score, c.lexical, c.semantic)
+
+
+def _overlaps(a: set[str], b: set[str]) -> bool:
+    return bool(a and b) and len(a & b) / len(a | b) >= 0.5
+
+
+def select_evidence(hits: Sequence[Hit], candidates: list[Candidate], stems_of: Callable[[str], Sequence[str]],
+                    shape: QuestionShape) -> Evidence:
+    """The lead (the best unit, whole) and up to MAX_POINTS supporting points, from other
+    passages first, never two saying the same."""
+    if not candidates:
+        return Evidence(None, (), 0.0, 0.0)
+    ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
+    chosen: list[Quote] = []
+    used: set[tuple[int, int]] = set()
+    seen_stems: list[set[str]] = []
+    per_hit: dict[int, int] = {}
+    floor = ranked[0].score - 0.9
+    for c in ranked:
+        if len(chosen) > MAX_POINTS or c.score < floor:
             break
-        if s.score < 0.6 * best.score or s.coverage < 0.35 * best.coverage or per.get(s.hit_index, 0) >= PER_PASSAGE:
+        if (c.hit, c.index) in used or per_hit.get(c.hit, 0) >= (1 if len(chosen) < 3 else 2):
             continue
-        if any(s.text == c.text for c in chosen):
+        units = split_units(hits[c.hit].passage.text)
+        indices = _whole(c, units, with_list=shape.listing or not chosen)
+        if indices is None or any((c.hit, i) in used for i in indices):
             continue
-        chosen.append(_with_follow_on(s, scored))
-        per[s.hit_index] = per.get(s.hit_index, 0) + 1
-    return Evidence(chosen, max(s.coverage for s in scored))
+        if shape.quantity and not chosen and not any(has_quantity(units[i].display) for i in indices):
+            continue  # a how-many question leads with a number
+        q = _quote(c, indices, units)
+        stems = set(stems_of(q.display))
+        if q is None or any(_overlaps(stems, s) for s in seen_stems):
+            continue
+        chosen.append(q)
+        seen_stems.append(stems)
+        used |= {(c.hit, i) for i in q.indices}
+        per_hit[c.hit] = per_hit.get(c.hit, 0) + 1
+    best_cov = max(c.lexical for c in candidates)
+    best_sem = max(c.semantic for c in candidates)
+    if not chosen:
+        return Evidence(None, (), best_cov, best_sem)
+    return Evidence(chosen[0], tuple(chosen[1:]), best_cov, best_sem)
 
 
-def _with_follow_on(s: ScoredSentence, scored: list[ScoredSentence]) -> ScoredSentence:
-    """A bullet or heading fragment ("opschalen en afschalen.") says little alone: add the
-    sentence that follows it in the passage."""
-    if len(s.text.split()) >= 7:
-        return s
-    text, pos = s.text, s.position
-    while len(text.split()) < 40:
-        nxt = next((x for x in scored if x.hit_index == s.hit_index and x.position == pos + 1), None)
-        if nxt is None or len(nxt.text.split()) < 7:
-            break  # the next bullet or heading starts: stop, so the quote stays word for word
-        text, pos = f"{text} {nxt.text}", pos + 1
-    return ScoredSentence(text, s.hit_index, s.position, s.coverage, s.score)
-
-
-def compose(hits: list[Hit], evidence: Evidence, *, lead: str, language: str) -> tuple[str, list[Citation]]:
-    """Answer text with [n] markers, and the citations in order of first use.
-
-    Sentences are grouped per passage and ordered by passage rank, then by their place in it.
-    """
-    parts, citations = compose_parts(hits, evidence, lead=lead, language=language)
-    return "".join(parts), citations
-
-
-def compose_parts(hits: list[Hit], evidence: Evidence, *, lead: str,
+def compose_parts(hits: Sequence[Hit], evidence: Evidence, *, texts: dict[str, str],
                   language: str) -> tuple[list[str], list[Citation]]:
-    """The answer as pieces for streaming (the lead, then sentence by sentence, separators
-    included, so that they concatenate to the answer text), and the citations."""
-    # The passage with the best sentence leads (short answer first); a passage's sentences stay in reading order.
-    lead_score: dict[int, float] = {}
-    for s in evidence.sentences:
-        lead_score[s.hit_index] = max(lead_score.get(s.hit_index, 0.0), s.score)
-    order = sorted(evidence.sentences, key=lambda s: (-lead_score[s.hit_index], s.hit_index, s.position))
-    if order:
-        best = max(order, key=lambda s: s.score)  # the best sentence is the short answer: it goes first
-        order = [best] + [s for s in order if s is not best]
+    """The answer as pieces for streaming (they concatenate to the answer text) and its citations.
+
+    `texts` holds the fixed phrases of the language (prompts/messages.toml): `lead` frames the
+    lead, `more` the supporting points, `quoted` marks Dutch quotes in an English answer."""
     numbers: dict[int, int] = {}
-    quotes: dict[int, list[str]] = {}
-    body: list[str] = []
-    for s in order:
-        n = numbers.setdefault(s.hit_index, len(numbers) + 1)
-        quotes.setdefault(n, []).append(s.text)
-        body.append(f"“{s.text}” [{n}]" if language == "en" else f"{s.text} [{n}]")
-    citations = [Citation(n=n, passage=hits[i].passage, quote=" … ".join(quotes[n])) for i, n in numbers.items()]
-    parts = [f"{lead}\n\n"] if lead and body else [lead] if lead else []
-    parts += [b + (" " if i < len(body) - 1 else "") for i, b in enumerate(body)]
+    raw_quotes: dict[int, list[str]] = {}
+
+    def cite(q: Quote) -> str:
+        n = numbers.setdefault(q.hit, len(numbers) + 1)
+        raw_quotes.setdefault(n, []).append(q.raw)
+        return f"[{n}]"
+
+    def show(q: Quote) -> str:
+        return f"“{q.display}”" if language == "en" else q.display
+
+    parts: list[str] = []
+    if evidence.lead is None:
+        return parts, []
+    lead = evidence.lead
+    frame = texts.get("lead", "")
+    parts.append(f"{frame} {show(lead)} {cite(lead)}" if frame else f"{show(lead)} {cite(lead)}")
+    if evidence.points:
+        parts.append(f"\n\n{texts.get('more', '')}".rstrip() + "\n")
+        for i, q in enumerate(evidence.points):
+            parts.append(f"- {show(q)} {cite(q)}" + ("\n" if i < len(evidence.points) - 1 else ""))
+    citations = [Citation(n=n, passage=hits[h].passage, quote=" … ".join(dict.fromkeys(raw_quotes[n])))
+                 for h, n in numbers.items()]
     return parts, citations

@@ -1,0 +1,106 @@
+"""Passages → text units: whole sentences and whole list items, each knowing its list lead-in.
+
+Search embeds windows of consecutive units beside each passage; the answer layer quotes whole
+units. Both split the same way, so a quoted unit is always one the index has a vector for.
+
+    >>> [u.display for u in split_units("De factoren zijn:\\n\\ne tijd;\\n\\ne geld.")]
+    ['De factoren zijn:', 'tijd;', 'geld.']
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Abbreviations after which a full stop does not end a sentence (Dutch and English, folded).
+ABBREVIATIONS = frozenset("""
+    d.d a.d b.v bijv bv ca cf dhr dr drs e.a e.d e.g enz etc et al fig i.e i.o.m i.p.v i.s.m jl m.b.t
+    m.i mevr mr nr nrs o.a o.b.v o.i.d p pag pp prof resp t.a.v t.b.v t.o.v t.w vgl vs z.g zgn zie.o
+    art lid no vol jr jan feb mrt apr jun jul aug sep sept okt nov dec ing ir st
+""".split())
+
+# OCR renders the report's bullet glyphs as letters: "e", "o", "»", "«", "•", "▪", "◦", "-", "–".
+_BULLET = re.compile(r"^\s*(?:[•▪◦·*»«\-–—]|e|o|0|\u2022)\s+(?=\S)")
+_NUMBERED = re.compile(r"^\s*(?:\d{1,2}|[a-z])[.)]\s+(?=\S)")
+# Focus-group and interview codes of the research reports ("(FG2)", "(INT 4)", "(R12)").
+_SPEAKER = re.compile(r"\s*\((?:FG|INT|R|Resp\.?|respondent)\s*\d{1,3}(?:[,;]\s*\w+\s*\d{0,3})*\)", re.I)
+_SPACE = re.compile(r"\s+")
+# A sentence ends at . ! ? (optionally followed by closing quotes or brackets) before a capital,
+# a digit, an opening quote or bracket.
+_END = re.compile(r"(?<=[.!?])[”\"’')\]]*\s+(?=[A-Z\u00C0-\u024F“‘\"'(\[0-9])")
+_WORD_BEFORE = re.compile(r"([\w.]+)\.$")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A whole sentence or list item of a passage.
+
+    `text`: the raw words (OCR spellings and glyphs kept: quotes must match the passage);
+    `display`: the same without bullet glyphs and speaker codes; `lead_in`: for a list item,
+    the index of its list's lead-in unit ("… de volgende:"), else -1."""
+
+    text: str
+    display: str
+    paragraph: int
+    kind: str  # sentence | item | lead_in
+    lead_in: int = -1
+
+    @property
+    def words(self) -> int:
+        return len(self.display.split())
+
+
+def clean_display(text: str) -> str:
+    """A unit as a reader sees it: no bullet glyph in front, no speaker codes, single spaces."""
+    text = _BULLET.sub("", text, count=1)
+    text = _SPEAKER.sub("", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def _sentences(paragraph: str) -> list[str]:
+    """Sentences of one paragraph; a full stop after a known abbreviation or an initial does not end one."""
+    out: list[str] = []
+    start = 0
+    for m in _END.finditer(paragraph):
+        before = paragraph[start:m.start()].rstrip("”\"’')]")
+        w = _WORD_BEFORE.search(before)
+        if w:
+            word = w.group(1).lower().rstrip(".")
+            if word in ABBREVIATIONS or len(word) == 1 or word.replace(".", "") in {"dd", "oa", "ea", "eg", "ie"}:
+                continue
+        out.append(paragraph[start:m.start() + len(m.group(0))].strip())
+        start = m.end()
+    out.append(paragraph[start:].strip())
+    return [s for s in out if s]
+
+
+@lru_cache(maxsize=50_000)
+def split_units(text: str) -> tuple[Unit, ...]:
+    """The units of a passage in reading order. Paragraphs are separated by blank lines; a
+    paragraph that starts with a bullet or a number is a list item (kept whole), and the unit
+    before a run of items that ends in ":" is their lead-in. Cached: passages come back often."""
+    units: list[Unit] = []
+    lead = -1
+    for p_no, para in enumerate(re.split(r"\n\s*\n", text)):
+        para = _SPACE.sub(" ", para).strip()
+        if not para:
+            continue
+        if _BULLET.match(para) or _NUMBERED.match(para):
+            if lead < 0 and units and units[-1].text.endswith(":"):
+                lead = len(units) - 1
+                units[-1] = Unit(units[-1].text, units[-1].display, units[-1].paragraph, "lead_in")
+            units.append(Unit(para, clean_display(para), p_no, "item", lead))
+            continue
+        lead = -1
+        for s in _sentences(para):
+            units.append(Unit(s, clean_display(s), p_no, "sentence"))
+    return tuple(u for u in units if u.display)
+
+
+def windows(text: str, size: int = 2) -> list[str]:
+    """Overlapping windows of `size` consecutive units (one window for a shorter passage): what
+    is embedded beside the passage, so that a passage is also found by its best few sentences."""
+    units = [u.display for u in split_units(text)]
+    if len(units) <= size:
+        return [" ".join(units)] if units else []
+    return [" ".join(units[i:i + size]) for i in range(len(units) - size + 1)]
