@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rodedraad.types import Filters, Passage
+from .types import Filters, Passage
 
 from .index import ReportIndex
 from .keyword import ANALYSIS_VERSION, KeywordIndex

@@ -21,8 +21,8 @@ from langchain_core.indexing import index as langchain_index
 from langchain_core.vectorstores import VectorStore
 import numpy as np
 
-from rodedraad.errors import ConfigurationError, EmbeddingModelMismatch, IndexMissing
-from rodedraad.types import Chunk, Passage
+from .errors import ConfigurationError, EmbeddingModelMismatch, IndexMissing
+from .types import Chunk, Passage
 
 from .embedder import Embedder
 from .records import SQLiteRecordManager

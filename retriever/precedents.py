@@ -11,7 +11,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from rodedraad.types import Filters, Hit, Passage, ReportRef
+from .types import Filters, Hit, Passage, ReportRef
 
 from .mentions import (
     MentionCatalogue,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rodedraad.errors import PassageNotFound
-from rodedraad.types import Filters, Hit, Passage, ReportRef
+from .errors import PassageNotFound
+from .types import Filters, Hit, Passage, ReportRef
 
 from .derived import DerivedState, PassageTable
 from .fuse import is_near_duplicate_shingles, reciprocal_rank_fusion, shingles

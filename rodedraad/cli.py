@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from .commands_learning import register as register_learning_commands
-from .errors import ConfigurationError, RodeDraadError
+from retriever.errors import ConfigurationError, RodeDraadError
 from .settings import Settings
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -43,7 +43,7 @@ def main(ctx: click.Context) -> None:
 
 
 def _filters(year_from, year_to, doc, publisher=(), doc_type=()):
-    from .types import Filters
+    from retriever.types import Filters
 
     if year_from and year_to and year_from > year_to:
         raise click.UsageError("--year-from must not be after --year-to")

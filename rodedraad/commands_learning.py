@@ -18,7 +18,7 @@ def _learning(settings: Settings):
 
 
 def _filters(year_from, year_to, publisher=(), doc_type=()):
-    from .types import Filters
+    from retriever.types import Filters
 
     if year_from and year_to and year_from > year_to:
         raise click.UsageError("--year-from must not be after --year-to")

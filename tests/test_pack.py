@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from rodedraad.types import Filters, Passage
+from retriever.types import Filters, Passage
 
 NIVEL = "nivel-eshpm-2019-sectorbreed-leren-van-calamiteiten"
 TOEZINE = "toezine-2016-onderzoek-naar-calamiteiten"

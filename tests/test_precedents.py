@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 
-from rodedraad.types import Filters, Passage
+from retriever.types import Filters, Passage
 
 NIVEL = "nivel-eshpm-2019-sectorbreed-leren-van-calamiteiten"
 TOEZINE = "toezine-2016-onderzoek-naar-calamiteiten"

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from ingest.pipeline import ingest
 from retriever.evaluate import evaluate, load_items, quote_found
 from rodedraad.assemble import open_glossary, open_index, open_searcher
-from rodedraad.types import Filters
+from retriever.types import Filters
 
 from .conftest import DEV_SET, SHARED
 

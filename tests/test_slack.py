@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from rodedraad.types import Answer, Citation, Passage
+from retriever.types import Answer, Citation, Passage
 from server.bots import cards
 from server.bots.cards import clean_slack_text, slack_message, split_text
 from server.bots.slack import SeenKeys

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from rodedraad.types import Answer, Citation, Passage
+from retriever.types import Answer, Citation, Passage
 from server.answering.answerer import Answerer
 from server.bots import teams
 from server.bots.cards import adaptive_card, clean_teams_text
@@ -201,7 +201,7 @@ def test_verify_is_exactly_the_teams_scheme():
 
 
 def test_bad_teams_secret_is_a_configuration_error(corpus_settings):
-    from rodedraad.errors import ConfigurationError
+    from retriever.errors import ConfigurationError
     from server.app import create_app
 
     with pytest.raises(ConfigurationError, match="RODEDRAAD_TEAMS_SECRET"):

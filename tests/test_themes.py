@@ -111,7 +111,7 @@ def test_whole_word_phrases_do_not_match_inside_words():
 def test_broken_theme_file_is_a_configuration_error(tmp_path):
     from retriever.normalise import Normaliser
     from retriever.themes import ThemeTagger
-    from rodedraad.errors import ConfigurationError
+    from retriever.errors import ConfigurationError
 
     bad = tmp_path / "themes.toml"
     bad.write_text("[[theme]]\ntitle = 'no id'\n", encoding="utf-8")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from retriever.glossary import detect_language
 from retriever.search import HybridRetriever
-from rodedraad.types import Answer, Citation, Filters, Hit
+from retriever.types import Answer, Citation, Filters, Hit
 
 from .evidence import asks_for_quantity, definition_subject, coverage, has_quantity, quantity_measures, split_sentences, supported
 from .extractive import Evidence, compose_parts, select_evidence

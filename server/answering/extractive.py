@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rodedraad.types import Citation, Hit
+from retriever.types import Citation, Hit
 
 from .evidence import ScoredSentence, score_sentences
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
-from rodedraad.errors import ConfigurationError
+from retriever.errors import ConfigurationError
 from rodedraad.settings import Settings
 
 

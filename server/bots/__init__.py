@@ -9,7 +9,7 @@ import logging
 
 from fastapi import FastAPI
 
-from rodedraad.errors import ConfigurationError
+from retriever.errors import ConfigurationError
 from rodedraad.settings import Settings
 
 log = logging.getLogger("rodedraad")

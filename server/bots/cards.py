@@ -12,7 +12,7 @@ import html
 import re
 from urllib.parse import quote
 
-from rodedraad.types import Answer, Passage
+from retriever.types import Answer, Passage
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 

@@ -21,7 +21,7 @@ from functools import partial
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from rodedraad.errors import ConfigurationError
+from retriever.errors import ConfigurationError
 from rodedraad.settings import Settings
 
 from ..answering.answerer import Answerer

@@ -15,7 +15,7 @@ from retriever.mentions import MentionedReport, MentionIndex, sentence_spans
 from retriever.precedents import PrecedentFinder
 from retriever.search import HybridRetriever
 from retriever.themes import Theme, ThemeTagger
-from rodedraad.types import Filters, Passage
+from retriever.types import Filters, Passage
 
 
 @dataclass(frozen=True)

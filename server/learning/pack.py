@@ -13,8 +13,8 @@ from urllib.parse import quote as urlquote
 
 from retriever.mentions import MentionedReport, loose, sentence_spans
 from retriever.themes import Theme
-from rodedraad.errors import ConfigurationError
-from rodedraad.types import Filters, Passage
+from retriever.errors import ConfigurationError
+from retriever.types import Filters, Passage
 
 from .browse import ThemeBrowser
 

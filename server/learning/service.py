@@ -9,9 +9,9 @@ from retriever.mentions import DEFAULT_PATH, MentionCatalogue
 from retriever.precedents import PrecedentFinder
 from retriever.search import HybridRetriever
 from retriever.themes import ThemeTagger
-from rodedraad.errors import RodeDraadError
+from retriever.errors import RodeDraadError
 from rodedraad.settings import Settings
-from rodedraad.types import Filters
+from retriever.types import Filters
 
 from .browse import ThemeBrowser
 from .pack import PackBuilder, SessionPack

@@ -7,8 +7,8 @@ import logging
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from rodedraad.errors import RodeDraadError
-from rodedraad.types import Answer
+from retriever.errors import RodeDraadError
+from retriever.types import Answer
 
 from ..answering.answerer import Turn
 from ..deps import AnswererDep, SettingsDep

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from rodedraad.settings import Settings
-from rodedraad.types import Filters
+from retriever.types import Filters
 
 from ..learning import LearningService
 from ..learning.models import PrecedentsOut, ThemeDetailOut, ThemeSummaryOut
