@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigurationError
-
 from .normalise import Normaliser, fold
 
 _EN_HINTS = {
