@@ -88,7 +88,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RodeDraadError)
     async def library_error(req: Request, exc: RodeDraadError):
         status = exc.status_code if 400 <= exc.status_code < 600 else 400
-        return error_response(req.url.path, status, str(exc), param=getattr(exc, "param", None))
+        return error_response(req.url.path, status, str(exc), detail=getattr(exc, "detail", None),
+                              param=getattr(exc, "param", None))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(req: Request, exc: RequestValidationError):

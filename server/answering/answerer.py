@@ -1,22 +1,21 @@
 """Questions in, cited answers out: condense, retrieve, decide to abstain, write, verify.
 
-    >>> answerer = Answerer(searcher, prompts=PromptLibrary(Path("prompts")))
+    >>> answerer = Answerer(searcher, terms=TermStatistics(searcher.derived, glossary), prompts=PromptLibrary(Path("prompts")))
     >>> a = answerer.answer("wat ging er mis bij opschalen?")
     >>> a.text, [c.passage.page_label for c in a.citations]
 """
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from retriever.glossary import detect_language
-from retriever.search import HybridRetriever
-from retriever.types import Answer, Citation, Filters, Hit
+from retriever.terms import TermStatistics
+from retriever.types import Answer, Citation, Filters, Hit, Searcher
 
 from .evidence import asks_for_quantity, definition_subject, coverage, has_quantity, quantity_measures, split_sentences, supported
 from .extractive import Evidence, compose_parts, select_evidence
@@ -64,12 +63,13 @@ class LLMBudget:
 
 
 class Answerer:
-    """Answers questions over a HybridRetriever, extractively or with an LLM whose sentences are verified."""
+    """Answers questions over a searcher, extractively or with an LLM whose sentences are verified."""
 
-    def __init__(self, searcher: HybridRetriever, *, prompts: PromptLibrary, llm=None, mode: str = "extractive",
-                 llm_timeout: float = 20.0, k: int = 8, policy: AbstainPolicy = AbstainPolicy(),
-                 llm_passages: int = 5) -> None:
+    def __init__(self, searcher: Searcher, *, terms: TermStatistics, prompts: PromptLibrary, llm=None,
+                 mode: str = "extractive", llm_timeout: float = 20.0, k: int = 8,
+                 policy: AbstainPolicy = AbstainPolicy(), llm_passages: int = 5) -> None:
         self.searcher = searcher
+        self.terms = terms
         self.prompts = prompts
         self.llm = llm
         self.mode = mode if llm is not None else "extractive"
@@ -78,12 +78,6 @@ class Answerer:
         self.policy = policy
         self.llm_passages = llm_passages  # passages in the LLM prompt (fewer for small, slow local models)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
-        self._local = threading.local()
-
-    @property
-    def last_diagnostics(self) -> dict:
-        """The abstention figures of the last `evidence` call in this thread (requests run concurrently)."""
-        return getattr(self._local, "diagnostics", {})
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -115,11 +109,11 @@ class Answerer:
         Too weak: the passages are not close to the question; or a Dutch question hinges on words
         the reports never use; or it asks for a number and no chosen sentence on it holds one.
         """
-        own, extra, unknown = self.searcher.term_weights(question)
+        own, extra, unknown = self.terms.term_weights(question)
         known = {s: w for s, w in own.items() if s not in unknown}
-        ev = select_evidence(hits, self.searcher.stems, known, extra,
-                             definition_subject(question, self.searcher.stems))
-        self._local.diagnostics = diag = {"relevance": max((h.relevance for h in hits[: self.policy.passages]), default=0.0),
+        ev = select_evidence(hits, self.terms.stems, known, extra,
+                             definition_subject(question, self.terms.stems))
+        diag = {"relevance": max((h.relevance for h in hits[: self.policy.passages]), default=0.0),
                                         "unknown_share": (sum(own[s] for s in unknown) / sum(own.values())) if own else 0.0,
                                         "coverage": ev.best_coverage, "quantity": None}
         language = detect_language(question)
@@ -131,7 +125,7 @@ class Answerer:
         if asks_for_quantity(question):
             # English words are unknown to the Dutch index: judge by their Dutch equivalents
             weights = extra if language == "en" else known
-            diag["quantity"] = max((coverage(set(self.searcher.stems(s)), weights, {})
+            diag["quantity"] = max((coverage(set(self.terms.stems(s)), weights, {})
                                     for h in hits[: self.policy.passages] for s in split_sentences(h.passage.text)
                                     if has_quantity(s)), default=0.0)
             if diag["quantity"] < self.policy.min_quantity_coverage:
@@ -148,10 +142,10 @@ class Answerer:
             return True
 
         def known(text: str) -> set[str]:
-            own, extra, unknown = self.searcher.term_weights(text)
+            own, extra, unknown = self.terms.term_weights(text)
             return {s for s in own if s not in unknown} | {s for s, w in extra.items() if w > 0}
 
-        numbered = [set(self.searcher.stems(s)) for h in hits[: self.policy.passages]
+        numbered = [set(self.terms.stems(s)) for h in hits[: self.policy.passages]
                     for s in split_sentences(h.passage.text) if has_quantity(s)]
         for lead, thing in measures:
             stems = known(f"{lead} {thing}") - known(lead)
@@ -264,7 +258,7 @@ class Answerer:
             cited = [int(n) for n in _CITE.findall(sent)]
             if not cited or any(n < 1 or n > len(passages) for n in cited):
                 continue
-            if not all(supported(sent, passages[n - 1].passage.text, self.searcher.stems) for n in cited):
+            if not all(supported(sent, passages[n - 1].passage.text, self.terms.stems) for n in cited):
                 continue
             for n in cited:
                 new = renumber.setdefault(n, len(renumber) + 1)
@@ -275,9 +269,9 @@ class Answerer:
         return kept, citations
 
     def _best_quote(self, sentence: str, passage: str) -> str:
-        mine = set(self.searcher.stems(sentence))
+        mine = set(self.terms.stems(sentence))
         best = max(split_sentences(passage) or [passage],
-                   key=lambda s: len(mine & set(self.searcher.stems(s))), default=passage)
+                   key=lambda s: len(mine & set(self.terms.stems(s))), default=passage)
         return best
 
 
@@ -290,7 +284,3 @@ def pieces(text: str) -> Iterator[str]:
         start = m.end()
     if start < len(text):
         yield text[start:]
-
-
-def with_mode(answer: Answer, mode: str) -> Answer:
-    return replace(answer, mode=mode)

@@ -60,15 +60,6 @@ def _with_follow_on(s: ScoredSentence, scored: list[ScoredSentence]) -> ScoredSe
     return ScoredSentence(text, s.hit_index, s.position, s.coverage, s.score)
 
 
-def compose(hits: list[Hit], evidence: Evidence, *, lead: str, language: str) -> tuple[str, list[Citation]]:
-    """Answer text with [n] markers, and the citations in order of first use.
-
-    Sentences are grouped per passage and ordered by passage rank, then by their place in it.
-    """
-    parts, citations = compose_parts(hits, evidence, lead=lead, language=language)
-    return "".join(parts), citations
-
-
 def compose_parts(hits: list[Hit], evidence: Evidence, *, lead: str,
                   language: str) -> tuple[list[str], list[Citation]]:
     """The answer as pieces for streaming (the lead, then sentence by sentence, separators

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote as urlquote
 
+from retriever.errors import ConfigurationError
 from retriever.mentions import MentionedReport, loose, sentence_spans
 from retriever.themes import Theme
-from retriever.errors import ConfigurationError
 from retriever.types import Filters, Passage
 
 from .browse import ThemeBrowser
