@@ -88,8 +88,8 @@ class SearchResponse(BaseModel):
         return cls(query=query, results=[SearchResultOut.from_hit(h) for h in hits])
 
 
-class HitOut(BaseModel):
-    """A search result as `rodedraad search --json` prints it: the passage's place and text, and its score."""
+class PassageBriefOut(BaseModel):
+    """A passage in a short listing: which report, where in it, and its text."""
 
     chunk_id: str
     doc_id: str
@@ -99,13 +99,21 @@ class HitOut(BaseModel):
     page_label: str
     section: str
     text: str
+
+    @staticmethod
+    def fields(p: Passage) -> dict:
+        return {"chunk_id": p.chunk_id, "doc_id": p.doc_id, "title": p.title, "year": p.year, "page": p.page,
+                "page_label": p.page_label, "section": p.section, "text": p.text}
+
+
+class HitOut(PassageBriefOut):
+    """A search result as `rodedraad search --json` prints it: the passage and its score."""
+
     score: float
 
     @classmethod
     def from_hit(cls, h: Hit) -> "HitOut":
-        p = h.passage
-        return cls(chunk_id=p.chunk_id, doc_id=p.doc_id, title=p.title, year=p.year, page=p.page,
-                   page_label=p.page_label, section=p.section, text=p.text, score=round(h.score, 6))
+        return cls(**cls.fields(h.passage), score=round(h.score, 6))
 
 
 class SearchLineOut(BaseModel):

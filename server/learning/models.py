@@ -8,7 +8,7 @@ from retriever.mentions import MentionedReport
 from retriever.precedents import CitedPassage, Fact, PrecedentEntry
 from retriever.themes import Theme
 
-from ..schemas import PassageOut, ReportOut
+from ..schemas import PassageBriefOut, PassageOut, ReportOut
 from .browse import DocumentCount, ThemeDetail, ThemeOverview, ThemePassage
 
 
@@ -28,22 +28,14 @@ class FactOut(BaseModel):
         return cls(text=f.text, match=f.match, chunk_id=f.chunk_id, page=f.page, page_label=f.page_label)
 
 
-class PrecedentPassageOut(BaseModel):
-    chunk_id: str
-    doc_id: str
-    title: str
-    year: int | None
-    page: int
-    page_label: str
-    section: str
-    text: str
+class PrecedentPassageOut(PassageBriefOut):
+    """A passage under a precedent, with the sentence quoted from it."""
+
     quote: str | None = None
 
     @classmethod
     def from_cited(cls, c: CitedPassage) -> "PrecedentPassageOut":
-        p = c.passage
-        return cls(chunk_id=p.chunk_id, doc_id=p.doc_id, title=p.title, year=p.year, page=p.page,
-                   page_label=p.page_label, section=p.section, text=p.text, quote=c.quote or None)
+        return cls(**cls.fields(c.passage), quote=c.quote or None)
 
 
 class PrecedentOut(ReportOut):
