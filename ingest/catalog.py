@@ -15,8 +15,8 @@ import re
 import tomllib
 from pathlib import Path
 
-from rodedraad.errors import ConfigurationError
-from rodedraad.types import DocumentInfo, Page
+from retriever.errors import ConfigurationError
+from retriever.types import DocumentInfo, Page
 
 CATALOG_NAME = "catalog.toml"
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")

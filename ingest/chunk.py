@@ -9,7 +9,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 
-from rodedraad.types import Chunk, DocumentInfo, Page
+from retriever.types import Chunk, DocumentInfo, Page
 
 from .clean import Paragraph
 

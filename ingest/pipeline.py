@@ -23,8 +23,8 @@ from pypdf import PdfReader
 from tqdm import tqdm
 
 from retriever.index import ReportIndex
-from rodedraad.errors import UnreadableDocument
-from rodedraad.types import Chunk, FileOutcome, IngestReport, Page
+from retriever.errors import UnreadableDocument
+from retriever.types import Chunk, FileOutcome, IngestReport, Page
 
 from .catalog import describe, doc_id_for, load_catalog
 from .chunk import chunk_paragraphs

@@ -12,8 +12,8 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError, PyPdfError
 
-from rodedraad.errors import UnreadableDocument
-from rodedraad.types import Page
+from retriever.errors import UnreadableDocument
+from retriever.types import Page
 
 from .running_lines import RunningLines, find_running_lines, labels_from_printed
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from rodedraad.errors import UnreadableDocument
-from rodedraad.types import Page
+from retriever.errors import UnreadableDocument
+from retriever.types import Page
 
 MAX_BYTES = 50_000_000
 # Text per file (about a thousand dense printed pages). More is not a report but a dump: embedding it

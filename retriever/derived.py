@@ -18,11 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rodedraad.types import Filters, Passage
-
 from .index import ReportIndex
 from .keyword import ANALYSIS_VERSION, KeywordIndex
 from .normalise import Normaliser
+from .types import Filters, Passage
 
 _FORMAT = f"3/{ANALYSIS_VERSION}"
 

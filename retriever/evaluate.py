@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from rodedraad.errors import RodeDraadError
+from .errors import RodeDraadError
 
 _WS = re.compile(r"\s+")
 KS = (1, 3, 5, 10)

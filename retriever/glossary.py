@@ -12,8 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rodedraad.errors import ConfigurationError
-
+from .errors import ConfigurationError
 from .normalise import Normaliser, fold
 
 _EN_HINTS = {

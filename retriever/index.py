@@ -21,11 +21,10 @@ from langchain_core.indexing import index as langchain_index
 from langchain_core.vectorstores import VectorStore
 import numpy as np
 
-from rodedraad.errors import ConfigurationError, EmbeddingModelMismatch, IndexMissing
-from rodedraad.types import Chunk, Passage
-
 from .embedder import Embedder
+from .errors import ConfigurationError, EmbeddingModelMismatch, IndexMissing
 from .records import SQLiteRecordManager
+from .types import Chunk
 from .units import windows as unit_windows
 
 _MODEL_KEY = "embedding_model"
@@ -57,8 +56,8 @@ def window_ids(chunk_id: str, n: int) -> list[str]:
 
 class ChunkStore(VectorStore):
     """The LangChain view of our collection for the indexing API: it stores each chunk's text but
-    embeds its `embed_text` (title, section path and text), embeds its windows of consecutive
-    sentences into the windows collection, and deletes both by id."""
+    embeds its `embed_text` (what `Chunk.embed_text` gives: the bare text), embeds its windows of
+    consecutive sentences into the windows collection, and deletes both by id."""
 
     def __init__(self, collection, embedder: Embedder, windows_collection=None) -> None:
         self._collection = collection
@@ -185,18 +184,6 @@ class ReportIndex:
             return []
         r = self.collection.query(query_embeddings=[embedding], n_results=n, include=["distances"])
         return [(i, 1.0 - d) for i, d in zip(r["ids"][0], r["distances"][0])]
-
-    def get(self, ids: list[str], *, embeddings: bool = False) -> dict[str, tuple[Passage, list[float] | None]]:
-        """Passages (and optionally their vectors) by id; unknown ids are left out."""
-        if not ids:
-            return {}
-        include = ["documents", "metadatas"] + (["embeddings"] if embeddings else [])
-        r = self.collection.get(ids=list(ids), include=include)
-        out = {}
-        embs = r.get("embeddings")
-        for k, (i, doc, meta) in enumerate(zip(r["ids"], r["documents"], r["metadatas"])):
-            out[i] = (Passage.from_record(i, doc or "", meta or {}), list(embs[k]) if embeddings else None)
-        return out
 
     def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """Stored vectors by id (float32); unknown ids are left out."""

@@ -20,8 +20,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rodedraad.errors import ConfigurationError
-from rodedraad.types import Passage
+from .errors import ConfigurationError
+from .types import Passage
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "mentioned_reports.toml"
 

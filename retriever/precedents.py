@@ -2,7 +2,7 @@
 number of cases as the text states them (quoted with chunk and page, never guessed), the best cited
 passages, and the reports the documents only mention (from retriever/mentions.py).
 
-    >>> finder = PrecedentFinder(searcher, MentionCatalogue.load())
+    >>> finder = PrecedentFinder(searcher, lookup, terms, MentionCatalogue.load())
     >>> [(e.title, e.kind, e.cases and e.cases.match) for e in finder.find("opschalen en afschalen")]
 """
 from __future__ import annotations
@@ -11,8 +11,6 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from rodedraad.types import Filters, Hit, Passage, ReportRef
-
 from .mentions import (
     MentionCatalogue,
     MentionedReport,
@@ -20,7 +18,9 @@ from .mentions import (
     Sentence,
     sentence_spans,
 )
-from .search import HybridRetriever
+from .passages import DocumentSummary, PassageLookup
+from .terms import TermStatistics
+from .types import Filters, Hit, Passage, ReportRef, Searcher
 
 KIND_DOCUMENT = "document"
 KIND_MENTIONED = "vermeld rapport"
@@ -53,9 +53,6 @@ class Fact:
     page: int
     page_label: str
 
-    def to_json(self) -> dict:
-        return {"text": self.text, "match": self.match, "chunk_id": self.chunk_id, "page": self.page,
-                "page_label": self.page_label}
 
 
 @dataclass(frozen=True)
@@ -65,13 +62,6 @@ class CitedPassage:
     passage: Passage
     quote: str = ""
 
-    def to_json(self) -> dict:
-        p = self.passage
-        out = {"chunk_id": p.chunk_id, "doc_id": p.doc_id, "title": p.title, "year": p.year, "page": p.page,
-               "page_label": p.page_label, "section": p.section, "text": p.text}
-        if self.quote:
-            out["quote"] = self.quote
-        return out
 
 
 @dataclass(frozen=True)
@@ -87,15 +77,6 @@ class PrecedentEntry(ReportRef):
     mentioned_in_docs: tuple[str, ...] = ()
     metadata_source: str = ""
 
-    def to_json(self) -> dict:
-        """The shape of one entry of GET /api/precedents."""
-        return {"doc_id": self.doc_id, "title": self.title, "publisher": self.publisher, "year": self.year,
-                "doc_type": self.doc_type, "url": self.url, "score": round(self.score, 6), "kind": self.kind,
-                "mentioned_in": self.mentioned_in, "mentioned_in_docs": list(self.mentioned_in_docs),
-                "metadata_source": self.metadata_source,
-                "period": self.period.to_json() if self.period else None,
-                "cases": self.cases.to_json() if self.cases else None,
-                "passages": [c.to_json() for c in self.passages]}
 
 
 def _facts(candidates: list[tuple[Passage, Sentence, float]]) -> tuple[Fact | None, Fact | None]:
@@ -129,11 +110,36 @@ def report_facts(index: MentionIndex, report_id: str) -> tuple[Fact | None, Fact
     return _facts(cands)
 
 
-class PrecedentFinder:
-    """Precedent search over a HybridRetriever, with the mentioned-report layer on top."""
+@dataclass(frozen=True)
+class Precedent:
+    """One report that dealt with the question, with its best passages."""
 
-    def __init__(self, searcher: HybridRetriever, catalogue: MentionCatalogue, *, mention_window: int = 12) -> None:
+    doc: DocumentSummary
+    score: float
+    hits: list[Hit] = field(default_factory=list)
+
+
+def group_by_report(hits: list[Hit], documents: list[DocumentSummary], *, reports: int = 10,
+                    per_report: int = 3) -> list[Precedent]:
+    """One entry per report, scored by its best `per_report` hits, best first."""
+    docs = {d.doc_id: d for d in documents}
+    grouped: dict[str, list[Hit]] = {}
+    for h in hits:
+        grouped.setdefault(h.passage.doc_id, []).append(h)
+    out = [Precedent(doc=docs[d], score=sum(x.score for x in hs[:per_report]), hits=hs[:per_report])
+           for d, hs in grouped.items() if d in docs]
+    out.sort(key=lambda p: p.score, reverse=True)
+    return out[:reports]
+
+
+class PrecedentFinder:
+    """Precedent search over a searcher, with the mentioned-report layer on top."""
+
+    def __init__(self, searcher: Searcher, lookup: PassageLookup, terms: TermStatistics,
+                 catalogue: MentionCatalogue, *, mention_window: int = 12) -> None:
         self.searcher = searcher
+        self.lookup = lookup
+        self.terms = terms
         self.catalogue = catalogue
         self.mention_window = mention_window
         self._lock = threading.Lock()
@@ -141,21 +147,27 @@ class PrecedentFinder:
 
     def mentions(self) -> MentionIndex:
         """The sentence attribution for the passages now in the index (rebuilt when they change)."""
-        table = self.searcher.derived.table()
+        passages = self.lookup.all()
         with self._lock:
-            if self._cached is None or self._cached[0] is not table:
-                self._cached = (table, self.catalogue.index(table.passages))
+            if self._cached is None or self._cached[0] is not passages:
+                self._cached = (passages, self.catalogue.index(passages))
             return self._cached[1]
+
+    def precedents(self, query: str, *, reports: int = 10, per_report: int = 3,
+                   filters: Filters | None = None) -> list[Precedent]:
+        """Indexed reports that dealt with the question: one entry each, best passages under it."""
+        hits = self.searcher.search(query, k=max(40, reports * per_report * 2), filters=filters)
+        return group_by_report(hits, self.lookup.documents(), reports=reports, per_report=per_report)
 
     def best_sentence(self, text: str, query: str) -> str:
         """The sentence of a passage that shares most stems with the query (verbatim)."""
-        q = set(self.searcher.stems(query))
+        q = set(self.terms.stems(query))
         best, best_score = "", -1.0
         for i, (start, end, _new) in enumerate(sentence_spans(text)):
             sent = " ".join(text[start:end].split())
             if len(sent.split()) < 4:
                 continue
-            score = len(q & set(self.searcher.stems(sent))) - i * 0.01
+            score = len(q & set(self.terms.stems(sent))) - i * 0.01
             if score > best_score:
                 best, best_score = sent, score
         return best
@@ -172,7 +184,7 @@ class PrecedentFinder:
         doc_hits = [h for h in hits if f.allows(h.passage)]
         if len(doc_hits) < reports * per_report and not f.is_empty() and len(doc_hits) < len(hits):
             doc_hits = self.searcher.search(query, k=k, filters=f)
-        precedents = self.searcher.precedents(query, reports=reports, per_report=per_report, filters=f, hits=doc_hits)
+        precedents = group_by_report(doc_hits, self.lookup.documents(), reports=reports, per_report=per_report)
         entries = [self._document_entry(index, pr.doc, pr.score, [h.passage for h in pr.hits], query)
                    for pr in precedents]
         top = max((e.score for e in entries), default=0.0)
@@ -200,16 +212,16 @@ class PrecedentFinder:
         return not f.doc_ids or bool(host_docs & set(f.doc_ids))
 
     def _title_match(self, r: MentionedReport, query: str) -> float:
-        q = set(self.searcher.stems(query))
+        q = set(self.terms.stems(query))
         if not q:
             return 0.0
-        names = set(self.searcher.stems(" ".join((r.title, *r.aliases, str(r.year or "")))))
+        names = set(self.terms.stems(" ".join((r.title, *r.aliases, str(r.year or "")))))
         return len(q & names) / len(q)
 
     def _mentioned_entries(self, index: MentionIndex, query: str, hits: list[Hit], f: Filters, per_report: int,
                            top: float) -> list[PrecedentEntry]:
         hit_score = {h.passage.chunk_id: h.score for h in hits}
-        q = set(self.searcher.stems(query))
+        q = set(self.terms.stems(query))
         out = []
         for rid, report in index.reports.items():
             about = index.passages_about(rid)
@@ -220,7 +232,7 @@ class PrecedentFinder:
                 continue
             # A found passage counts only when its sentences about the report share a word with the query.
             found = sorted(((hit_score[p.chunk_id], p, sents) for p, sents in about if p.chunk_id in hit_score
-                            and q & set(self.searcher.stems(" ".join(p.text[s.start:s.end] for s in sents)))),
+                            and q & set(self.terms.stems(" ".join(p.text[s.start:s.end] for s in sents)))),
                            key=lambda x: x[0], reverse=True)
             title_match = self._title_match(report, query)
             if not found and title_match < 0.5:
@@ -243,14 +255,3 @@ class PrecedentFinder:
         """The sentence that names the report, else the first one about it."""
         s = next((s for s in sents if rid in s.direct), sents[0])
         return " ".join(p.text[s.start:s.end].split())
-
-
-@dataclass
-class PrecedentResult:
-    """The answer to a precedent query, ready for JSON."""
-
-    query: str
-    precedents: list[PrecedentEntry] = field(default_factory=list)
-
-    def to_json(self) -> dict:
-        return {"query": self.query, "precedents": [e.to_json() for e in self.precedents]}

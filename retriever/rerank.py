@@ -8,7 +8,7 @@ import os
 import threading
 from pathlib import Path
 
-from rodedraad.errors import ConfigurationError
+from .errors import ConfigurationError
 
 
 class CrossEncoderReranker:

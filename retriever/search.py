@@ -9,19 +9,16 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from rodedraad.errors import PassageNotFound
-from rodedraad.types import Filters, Hit, Passage, ReportRef
 
 from .derived import DerivedState, PassageTable
 from .fuse import is_near_duplicate_shingles, shingles
 from .glossary import Expansion, Glossary
 from .index import ReportIndex
-from .keyword import KeywordIndex
+from .types import Filters, Hit, Passage
 from .vectors import PassageVectors
 from .windows import WindowVectors
 
@@ -64,25 +61,8 @@ class SearchWeights:
     window_candidates: int = 300
 
 
-@dataclass(frozen=True)
-class DocumentSummary(ReportRef):
-    """One report in the index."""
-
-    chunks: int
-    pages: int
-
-
-@dataclass(frozen=True)
-class Precedent:
-    """One report that dealt with the question, with its best passages."""
-
-    doc: DocumentSummary
-    score: float
-    hits: list[Hit] = field(default_factory=list)
-
-
 class HybridRetriever:
-    """Search, precedents, passages and documents over one ReportIndex."""
+    """Hybrid search over one ReportIndex (lookups: passages.py; term statistics: terms.py)."""
 
     def __init__(self, index: ReportIndex, *, glossary: Glossary, keyword_dir: Path | None = None,
                  weights: SearchWeights = SearchWeights(), reranker=None, check_seconds: float = 2.0,
@@ -100,7 +80,6 @@ class HybridRetriever:
         # of a search's CPU time. The texts stay in this process's memory only.
         self._query_vectors = lru_cache(maxsize=query_cache_size)(self._embed_query)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="embed")
-        self._stems = lru_cache(maxsize=20_000)(self._stems_uncached)
 
     # -- pieces --------------------------------------------------------------------------------
 
@@ -165,9 +144,10 @@ class HybridRetriever:
         """The query embedding, from the LRU query cache when the same text was embedded before."""
         return self._query_vectors(text)
 
-    def window_scores(self, passage: Passage, qvec) -> np.ndarray:
-        """Similarity of each window of a passage to a query vector (the answer layer picks the
-        units that answer by these)."""
+    def window_scores(self, passage: Passage, question: str) -> np.ndarray:
+        """Similarity of each window of a passage to the question, in window order: the answer
+        layer picks the units that answer by these (the question's vector comes from the cache)."""
+        qvec = self.query_vector(self.dense_query_text(question))
         return self._windows.scores(passage, np.asarray(qvec, dtype=np.float32))
 
     def clear_query_cache(self) -> None:
@@ -227,76 +207,3 @@ class HybridRetriever:
             if pos is not None and (mask is None or mask[pos]) and sim > out.get(pos, -2.0):
                 out[pos] = sim
         return out
-
-    def precedents(self, query: str, *, reports: int = 10, per_report: int = 3,
-                   filters: Filters | None = None, hits: list[Hit] | None = None) -> list[Precedent]:
-        """Reports that dealt with the question: one entry each, best passages under it.
-
-        `hits`: passages already found for the query (with the filters applied), grouped instead of
-        searching again; retriever/precedents.py passes them to embed the query once."""
-        if hits is None:
-            hits = self.search(query, k=max(40, reports * per_report * 2), filters=filters)
-        docs = {d.doc_id: d for d in self.documents()}
-        grouped: dict[str, list[Hit]] = {}
-        for h in hits:
-            grouped.setdefault(h.passage.doc_id, []).append(h)
-        out = [Precedent(doc=docs[d], score=sum(x.score for x in hs[:per_report]), hits=hs[:per_report])
-               for d, hs in grouped.items() if d in docs]
-        out.sort(key=lambda p: p.score, reverse=True)
-        return out[:reports]
-
-    # -- term statistics for the answer layer ---------------------------------------------------
-
-    def stems(self, text: str) -> tuple[str, ...]:
-        """Folded, stopword-free Dutch stems of a text (as the keyword index sees it).
-
-        Cached: the answer layer stems the same passages' sentences for question after question."""
-        return self._stems(text)
-
-    def _stems_uncached(self, text: str) -> tuple[str, ...]:
-        return tuple(KeywordIndex.analyse(self.normaliser.tokens(text)))
-
-    def term_weights(self, query: str) -> tuple[dict[str, float], dict[str, float], set[str]]:
-        """IDF of the question's own stems, of its glossary expansion's stems, and the stems the
-        reports never use (not even with a typo's difference), which get the highest IDF."""
-        table = self.derived.table()
-        own = table.keyword.idf(self.normaliser.tokens(query))
-        unknown = {s for s, w in own.items() if w == 0.0 and not table.keyword.known(s)}
-        for s in unknown:
-            # a compound of known words is half unknown
-            own[s] = table.keyword.max_idf * (0.5 if table.keyword.compound_part(s) else 1.0)
-        exp = self.glossary.expand(query)
-        extra = table.keyword.idf(" ".join(exp.terms).split()) if exp.terms else {}
-        return own, {k: v for k, v in extra.items() if k not in own}, unknown
-
-    # -- lookups -------------------------------------------------------------------------------
-
-    def passage(self, chunk_id: str) -> Passage:
-        table = self.derived.table()
-        pos = table.positions.get(chunk_id)
-        if pos is None:
-            raise PassageNotFound(f"no passage with id {chunk_id!r}")
-        return table.passages[pos]
-
-    def neighbours(self, chunk_id: str, window: int = 1) -> tuple[list[Passage], list[Passage]]:
-        """The passages just before and after one, within its document."""
-        table = self.derived.table()
-        pos = table.positions.get(chunk_id)
-        if pos is None:
-            raise PassageNotFound(f"no passage with id {chunk_id!r}")
-        doc = table.passages[pos].doc_id
-        before = [table.passages[i] for i in range(max(0, pos - window), pos) if table.passages[i].doc_id == doc]
-        after = [table.passages[i] for i in range(pos + 1, min(len(table.passages), pos + 1 + window))
-                 if table.passages[i].doc_id == doc]
-        return before, after
-
-    def documents(self) -> list[DocumentSummary]:
-        """Every report in the index, newest first."""
-        table = self.derived.table()
-        acc: dict[str, list[Passage]] = {}
-        for p in table.passages:
-            acc.setdefault(p.doc_id, []).append(p)
-        out = [DocumentSummary(doc_id=d, title=ps[0].title, publisher=ps[0].publisher, year=ps[0].year,
-                               doc_type=ps[0].doc_type, url=ps[0].url, chunks=len(ps),
-                               pages=max(p.page for p in ps)) for d, ps in acc.items()]
-        return sorted(out, key=lambda d: (-(d.year or 0), d.title))

@@ -18,8 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from rodedraad.errors import ConfigurationError
-
+from .errors import ConfigurationError
 from .normalise import Normaliser
 
 STRONG_POINTS = 3
@@ -45,10 +44,6 @@ class Theme:
     weak: tuple[str, ...]
     min_score: int = DEFAULT_MIN_SCORE
     exclude: tuple[str, ...] = ()
-
-    def summary(self) -> dict[str, object]:
-        """The public fields (no signal phrases), ready for JSON."""
-        return {"id": self.id, "title": self.title, "description": self.description, "examples": list(self.examples)}
 
 
 class ThemeTagger:

@@ -13,7 +13,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .index import ReportIndex, window_ids
-from rodedraad.types import Passage
+from .types import Passage
 from .units import windows as unit_windows
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import click
 
+from retriever.errors import ConfigurationError, RodeDraadError
+
 from .commands_learning import register as register_learning_commands
-from .errors import ConfigurationError, RodeDraadError
+from .options import filters as _filters
 from .settings import Settings
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -40,15 +42,6 @@ def main(ctx: click.Context) -> None:
     except Exception as e:  # pydantic's ValidationError names the bad variable
         click.echo(f"Error: invalid configuration: {e}", err=True)
         ctx.exit(2)
-
-
-def _filters(year_from, year_to, doc, publisher=(), doc_type=()):
-    from .types import Filters
-
-    if year_from and year_to and year_from > year_to:
-        raise click.UsageError("--year-from must not be after --year-to")
-    return Filters(year_from=year_from, year_to=year_to, doc_ids=tuple(doc), publishers=tuple(publisher),
-                   doc_types=tuple(doc_type))
 
 
 def _questions(question: str | None):
@@ -79,12 +72,9 @@ def ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, as_json: bo
                         tag_themes=open_themes(settings, glossary), chunk_tokens=settings.chunk_tokens,
                         prune=prune, progress=not quiet and not as_json)
     if report.chunks_added:  # importing the metrics stack costs ~0.5 s: only when there is something to count
-        try:
-            from server.ops import record_ingest
+        from server.metrics import record_ingest
 
-            record_ingest(report)  # shows on the server's /metrics when PROMETHEUS_MULTIPROC_DIR is shared
-        except ImportError:
-            pass
+        record_ingest(report)  # shows on the server's /metrics when PROMETHEUS_MULTIPROC_DIR is shared
     summary = report.summary()
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -97,12 +87,6 @@ def ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, as_json: bo
     sys.exit(1 if report.failed else 0)
 
 
-def hit_json(h) -> dict:
-    p = h.passage
-    return {"chunk_id": p.chunk_id, "doc_id": p.doc_id, "title": p.title, "year": p.year, "page": p.page,
-            "page_label": p.page_label, "section": p.section, "text": p.text, "score": round(h.score, 6)}
-
-
 @main.command()
 @click.argument("question", required=False)
 @click.option("-k", default=10, show_default=True, type=click.IntRange(1, 100), help="Number of passages.")
@@ -113,6 +97,8 @@ def hit_json(h) -> dict:
 @click.pass_obj
 def search(settings: Settings, question, k, year_from, year_to, doc, as_json) -> None:
     """Search the reports; without QUESTION, read one per line from stdin and write JSON lines."""
+    from server.schemas import SearchLineOut
+
     from .assemble import open_searcher
 
     filters = _filters(year_from, year_to, doc)
@@ -120,19 +106,12 @@ def search(settings: Settings, question, k, year_from, year_to, doc, as_json) ->
     for q in _questions(question):
         hits = searcher.search(q, k=k, filters=filters)
         if as_json or not question:
-            click.echo(json.dumps({"query": q, "results": [hit_json(h) for h in hits]}, ensure_ascii=False))
+            click.echo(json.dumps(SearchLineOut.from_hits(q, hits).model_dump(), ensure_ascii=False))
             continue
         for i, h in enumerate(hits, 1):
             p = h.passage
             click.echo(f"{i}. {p.title} ({p.year or 'z.j.'}), p. {p.page_label} — {p.section}")
             click.echo("   " + p.text[:300].replace("\n", " ") + ("…" if len(p.text) > 300 else ""))
-
-
-def answer_json(a) -> dict:
-    """An Answer shaped like the /api/chat response."""
-    from server.schemas import AnswerOut
-
-    return AnswerOut.from_answer(a).model_dump()
 
 
 @main.command()
@@ -144,14 +123,17 @@ def answer_json(a) -> dict:
 @click.pass_obj
 def ask(settings: Settings, question, year_from, year_to, doc, as_json) -> None:
     """Answer a question with citations; without QUESTION, read one per line from stdin."""
-    from .assemble import open_answerer, open_searcher
+    from server.schemas import AnswerOut
+
+    from .assemble import open_answerer, open_searcher, terms_of
 
     filters = _filters(year_from, year_to, doc)
-    answerer = open_answerer(settings, open_searcher(settings))
+    searcher = open_searcher(settings)
+    answerer = open_answerer(settings, searcher, terms_of(searcher))
     for q in _questions(question):
         a = answerer.answer(q, filters=filters)
         if as_json or not question:
-            click.echo(json.dumps(answer_json(a), ensure_ascii=False))
+            click.echo(json.dumps(AnswerOut.from_answer(a).model_dump(), ensure_ascii=False))
             continue
         click.echo(a.text)
         for c in a.citations:
@@ -235,13 +217,15 @@ def serve(settings: Settings, host, port, workers) -> None:
     if not settings.embed_threads:
         updates["embed_threads"] = 1  # measured: same latency per question as 2 threads, half the CPU
     settings = settings.model_copy(update=updates)
-    from server.app import check_exposure
+    from server.app import check_config
 
-    check_exposure(settings)
+    from .assemble import server_config
+
+    check_config(server_config(settings))
     # Workers are separate processes: they rebuild the settings from the environment.
     for key, value in updates.items():
         os.environ[f"RODEDRAAD_{key.upper()}"] = str(value)
-    uvicorn.run("server.app:create_app", factory=True, host=settings.host, port=settings.port,
+    uvicorn.run("rodedraad.app:create_app", factory=True, host=settings.host, port=settings.port,
                 workers=settings.workers, timeout_graceful_shutdown=10, log_level="info",
                 access_log=False)  # the server logs each request itself, without client addresses
 

@@ -6,34 +6,15 @@ from pathlib import Path
 
 import click
 
+from .options import filter_options as _filter_options
+from .options import filters
 from .settings import Settings
 
 
 def _learning(settings: Settings):
-    from server.learning import LearningService
+    from .assemble import learning_for, open_searcher
 
-    from .assemble import open_searcher
-
-    return LearningService.build(open_searcher(settings), settings)
-
-
-def _filters(year_from, year_to, publisher=(), doc_type=()):
-    from .types import Filters
-
-    if year_from and year_to and year_from > year_to:
-        raise click.UsageError("--year-from must not be after --year-to")
-    return Filters(year_from=year_from, year_to=year_to, publishers=tuple(publisher), doc_types=tuple(doc_type))
-
-
-def _filter_options(f):
-    for option in reversed((
-        click.option("--year-from", type=click.IntRange(1900, 2100), help="Only reports from this year on."),
-        click.option("--year-to", type=click.IntRange(1900, 2100), help="Only reports up to this year."),
-        click.option("--publisher", multiple=True, help="Only this publisher (part of the name; repeatable)."),
-        click.option("--doc-type", multiple=True, help="Only this document type (repeatable)."),
-    )):
-        f = option(f)
-    return f
+    return learning_for(settings, open_searcher(settings))
 
 
 def _fact(label: str, fact) -> None:
@@ -49,11 +30,12 @@ def _fact(label: str, fact) -> None:
 @click.pass_obj
 def precedents(settings: Settings, question, year_from, year_to, publisher, doc_type, reports, as_json) -> None:
     """Reports that dealt with QUESTION: one entry per report, with period, cases and cited passages."""
-    filters = _filters(year_from, year_to, publisher, doc_type)
-    entries = _learning(settings).finder.find(question, filters=filters, reports=reports)
+    from server.learning.models import PrecedentsOut
+
+    entries = _learning(settings).finder.find(question, filters=filters(year_from, year_to, (), publisher, doc_type),
+                                              reports=reports)
     if as_json:
-        click.echo(json.dumps({"query": question, "precedents": [e.to_json() for e in entries]},
-                              ensure_ascii=False, indent=2))
+        click.echo(json.dumps(PrecedentsOut.from_entries(question, entries).model_dump(), ensure_ascii=False, indent=2))
         return
     if not entries:
         click.echo("No report found for this question (with these filters).")
@@ -73,30 +55,30 @@ def precedents(settings: Settings, question, year_from, year_to, publisher, doc_
 @click.pass_obj
 def themes(settings: Settings, theme_id, year_from, year_to, publisher, doc_type, as_json) -> None:
     """List the themes with counts, or with THEME_ID show its passages across reports and years."""
+    from server.learning.models import ThemeDetailOut, ThemeSummaryOut
+
     learning = _learning(settings)
-    filters = _filters(year_from, year_to, publisher, doc_type)
+    chosen = filters(year_from, year_to, (), publisher, doc_type)
     if theme_id is None:
-        overview = learning.browser.overview(filters)
+        overview = [ThemeSummaryOut.from_overview(o) for o in learning.browser.overview(chosen)]
         if as_json:
-            click.echo(json.dumps(overview, ensure_ascii=False, indent=2))
+            click.echo(json.dumps([t.model_dump() for t in overview], ensure_ascii=False, indent=2))
             return
         for t in overview:
-            docs = ", ".join(f"{d['title']} ({d['year'] or 'z.j.'}): {d['count']}" for d in t["documents"])
-            click.echo(f"{t['id']:26} {t['count']:4d}  {t['title']}" + (f"  [{docs}]" if docs else ""))
+            docs = ", ".join(f"{d.title} ({d.year or 'z.j.'}): {d.count}" for d in t.documents)
+            click.echo(f"{t.id:26} {t.count:4d}  {t.title}" + (f"  [{docs}]" if docs else ""))
         return
-    detail = learning.browser.detail(learning.theme_or_404(theme_id), filters)
+    detail = ThemeDetailOut.from_detail(learning.browser.detail(learning.theme_or_404(theme_id), chosen))
     if as_json:
-        click.echo(json.dumps(detail, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(detail.model_dump(), ensure_ascii=False, indent=2))
         return
-    th = detail["theme"]
-    click.echo(f"{th['title']} — {detail['count']} passages\n{th['description']}")
-    click.echo("per jaar: " + ", ".join(f"{y['year'] or 'z.j.'}: {y['count']}" for y in detail["by_year"]))
-    for r in detail["by_mentioned_report"]:
-        click.echo(f"over {r['title']} ({r['year'] or 'z.j.'}): {r['count']}")
-    for p in detail["passages"]:
-        about = "; over " + ", ".join(a["title"] for a in p["about"]) if p["about"] else ""
-        click.echo(f"- {p['title']} ({p['year'] or 'z.j.'}), p. {p['page_label']}{about}: “{p['quote']}” "
-                   f"({p['chunk_id']})")
+    click.echo(f"{detail.theme.title} — {detail.count} passages\n{detail.theme.description}")
+    click.echo("per jaar: " + ", ".join(f"{y.year or 'z.j.'}: {y.count}" for y in detail.by_year))
+    for r in detail.by_mentioned_report:
+        click.echo(f"over {r.title} ({r.year or 'z.j.'}): {r.count}")
+    for p in detail.passages:
+        about = "; over " + ", ".join(a.title for a in p.about) if p.about else ""
+        click.echo(f"- {p.title} ({p.year or 'z.j.'}), p. {p.page_label}{about}: “{p.quote}” ({p.chunk_id})")
 
 
 @click.command()
@@ -113,7 +95,7 @@ def pack(settings: Settings, theme_id, year_from, year_to, publisher, doc_type, 
     from server.learning.render import render_html, render_markdown
 
     learning = _learning(settings)
-    built = learning.pack(theme_id, _filters(year_from, year_to, publisher, doc_type),
+    built = learning.pack(theme_id, filters(year_from, year_to, (), publisher, doc_type),
                           base_url=base_url if base_url is not None else settings.public_url)
     text = render_html(built) if fmt == "html" else render_markdown(built)
     if output is None:

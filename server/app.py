@@ -1,73 +1,50 @@
-"""`create_app(settings)`: the FastAPI application (API, OpenAI-compatible API, web page, bots).
-
-    uvicorn --factory server.app:create_app
+"""`create_app(parts, config)`: the FastAPI application (API, OpenAI-compatible API, web page,
+bots) over parts that are already built. It builds nothing itself: `rodedraad/assemble.py` builds
+the parts, and `rodedraad.app:create_app` is the uvicorn factory.
 """
 from __future__ import annotations
 
-import ipaddress
 import logging
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
 
-from rodedraad.errors import ConfigurationError
-from rodedraad.settings import Settings
-
-from .bots import install_bots
+from .bots import check_bots, install_bots
+from .config import ServerConfig, check_exposure
 from .errors import install_error_handlers
-from .limits import install_limits
-from .ops import install_ops
-from .routes import chat, health, openai_compat, search
-from .routes.learning import install_learning
+from .logs import setup_logging
+from .metrics import install_metrics, mark_process_dead
+from .middleware import install_cors, install_middleware
+from .openapi import document_security
+from .parts import Parts
+from .routes import chat, health, learning, openai_compat, search
 from .web import install_web
 
 log = logging.getLogger("rodedraad")
 
 
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def check_config(config: ServerConfig) -> None:
+    """Every refusal a config can earn, before anything is built or served."""
+    check_exposure(config)
+    check_bots(config)
 
 
-def check_exposure(settings: Settings) -> None:
-    """Refuse to serve beyond loopback without API keys, so a careless deployment is never open."""
-    if not is_loopback(settings.host) and not settings.api_keys:
-        raise ConfigurationError(
-            f"binding to {settings.host} exposes the API beyond this machine; set RODEDRAAD_API_KEYS "
-            "(comma-separated bearer keys) or bind to 127.0.0.1")
-
-
-def build_parts(app: FastAPI, settings: Settings) -> None:
-    """Open the index and build searcher and answerer once, for every request to share."""
-    from rodedraad.assemble import open_answerer, open_searcher
-
-    searcher = open_searcher(settings)
-    searcher.warm_up()
-    app.state.searcher = searcher
-    app.state.answerer = open_answerer(settings, searcher)
-
-
-def create_app(settings: Settings | None = None, *, parts: tuple | None = None) -> FastAPI:
-    """The application; `parts=(searcher, answerer)` lets tests share ready-built parts."""
-    settings = settings or Settings()
-    check_exposure(settings)
+def create_app(parts: Parts, config: ServerConfig) -> FastAPI:
+    """The application over the given parts."""
+    check_config(config)
+    setup_logging()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         # Answers are CPU work: more threads than this only fight over the cores and the GIL
         # (measured with 50 clients: 28 new questions/s with anyio's default of 40, 45/s with 8).
-        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
-        if parts is not None:
-            app.state.searcher, app.state.answerer = parts
-        else:
-            build_parts(app, settings)
-        log.info("rodedraad ready", extra={"passages": len(app.state.searcher.derived.table().passages)})
-        yield
+        anyio.to_thread.current_default_thread_limiter().total_tokens = config.request_threads
+        log.info("rodedraad ready", extra={"passages": len(parts.passages)})
+        try:
+            yield
+        finally:
+            mark_process_dead()
 
     app = FastAPI(
         title="Rode Draad",
@@ -78,19 +55,16 @@ def create_app(settings: Settings | None = None, *, parts: tuple | None = None) 
         responses={400: {"description": "Malformed request"}, 413: {"description": "Request body too large"},
                    422: {"description": "Invalid request"}},
     )
-    app.state.settings = settings
+    app.state.parts = parts
+    app.state.config = config
     install_error_handlers(app)
-    for router in (health.router, search.router, chat.router, openai_compat.router):
+    for router in (health.router, search.router, chat.router, openai_compat.router, learning.router):
         app.include_router(router)
-    _install_features(app, settings)
+    # Order matters: each middleware wraps the ones installed before it.
+    install_middleware(app, config)
+    app.state.metrics_registry = install_metrics(app)
+    install_cors(app, config)
+    document_security(app, config)
+    install_bots(app, config, parts)
+    install_web(app)
     return app
-
-
-def _install_features(app: FastAPI, settings: Settings) -> None:
-    """Limits, then auth/metrics/logging, bots, the learning views and the web page (order matters:
-    each middleware wraps the ones installed before it)."""
-    install_limits(app, settings)
-    install_ops(app, settings)
-    install_bots(app, settings)
-    install_learning(app, settings)
-    install_web(app, settings)

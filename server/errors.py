@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rodedraad.errors import RodeDraadError
+from retriever.errors import RodeDraadError
 
 log = logging.getLogger("rodedraad")
 
@@ -88,7 +88,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RodeDraadError)
     async def library_error(req: Request, exc: RodeDraadError):
         status = exc.status_code if 400 <= exc.status_code < 600 else 400
-        return error_response(req.url.path, status, str(exc), param=getattr(exc, "param", None))
+        return error_response(req.url.path, status, str(exc), detail=getattr(exc, "detail", None),
+                              param=getattr(exc, "param", None))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(req: Request, exc: RequestValidationError):

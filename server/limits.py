@@ -1,52 +1,52 @@
-"""Request limits: body size (413 before the body is read)."""
+"""Question length and result count: checked where the routes read them, against the configured
+RequestLimits (the body size is refused earlier, by server/middleware/body_size.py)."""
 from __future__ import annotations
 
-from fastapi import FastAPI
-from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from typing import Annotated
 
-from rodedraad.settings import Settings
+from fastapi import Depends, Request
 
+from retriever.errors import RodeDraadError
 
-class BodySizeLimit:
-    """Rejects bodies over `max_bytes`, by Content-Length or while streaming."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
-        too_big = JSONResponse({"error": f"request body larger than {self.max_bytes} bytes"}, status_code=413)
-        if length is not None:
-            try:
-                if int(length) > self.max_bytes:
-                    return await too_big(scope, receive, send)
-            except ValueError:
-                return await JSONResponse({"error": "bad Content-Length"}, status_code=400)(scope, receive, send)
-        seen = 0
-
-        async def limited() -> dict:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge()
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await too_big(scope, receive, send)
+from .config import RequestLimits
+from .schemas import MAX_QUESTION
 
 
-class _TooLarge(Exception):
-    pass
+class LimitExceeded(RodeDraadError):
+    """A question or a result count over the configured limit; `detail` says which field."""
+
+    status_code = 422
+
+    def __init__(self, message: str, *, field: str, kind: str) -> None:
+        super().__init__(message)
+        self.detail = [{"loc": ["body", field], "msg": message, "type": kind}]
 
 
-def install_limits(app: FastAPI, settings: Settings) -> None:
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+class Limits:
+    """The request's limits; `question()` also notes the question's length for the access log."""
+
+    def __init__(self, limits: RequestLimits, request: Request) -> None:
+        self.limits = limits
+        self.request = request
+
+    def question(self, text: str, *, field: str = "question", noun: str = "question") -> str:
+        """The question, or LimitExceeded when it is longer than the limit."""
+        self.request.state.question_chars = len(text)
+        most = min(self.limits.max_question_chars, MAX_QUESTION)  # the schemas' bound holds as well
+        if len(text) > most:
+            raise LimitExceeded(f"the {noun} is longer than {most} characters",
+                                field=field, kind="string_too_long")
+        return text
+
+    def results(self, k: int) -> int:
+        """The result count, or LimitExceeded when more than the limit."""
+        if k > self.limits.max_results:
+            raise LimitExceeded(f"k may be at most {self.limits.max_results}", field="k", kind="less_than_equal")
+        return k
+
+
+def get_limits(request: Request) -> Limits:
+    return Limits(request.app.state.config.limits, request)
+
+
+LimitsDep = Annotated[Limits, Depends(get_limits)]

@@ -5,7 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rodedraad.types import Answer, Filters, Hit, Passage
+from retriever.passages import DocumentSummary
+from retriever.types import Answer, Filters, Hit, Passage
 
 MAX_QUESTION = 2000
 
@@ -20,8 +21,8 @@ class FiltersIn(BaseModel):
     doc_types: list[str] = Field(default_factory=list, max_length=20)
 
     def to_filters(self) -> Filters:
-        return Filters(year_from=self.year_from, year_to=self.year_to, doc_ids=tuple(self.doc_ids),
-                       publishers=tuple(self.publishers), doc_types=tuple(self.doc_types))
+        return Filters.build(year_from=self.year_from, year_to=self.year_to, doc_ids=self.doc_ids,
+                             publishers=self.publishers, doc_types=self.doc_types)
 
 
 class TurnIn(BaseModel):
@@ -81,6 +82,49 @@ class SearchResultOut(PassageOut):
 class SearchResponse(BaseModel):
     query: str
     results: list[SearchResultOut]
+
+    @classmethod
+    def from_hits(cls, query: str, hits: list[Hit]) -> "SearchResponse":
+        return cls(query=query, results=[SearchResultOut.from_hit(h) for h in hits])
+
+
+class PassageBriefOut(BaseModel):
+    """A passage in a short listing: which report, where in it, and its text."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    year: int | None
+    page: int
+    page_label: str
+    section: str
+    text: str
+
+    @staticmethod
+    def fields(p: Passage) -> dict:
+        return {"chunk_id": p.chunk_id, "doc_id": p.doc_id, "title": p.title, "year": p.year, "page": p.page,
+                "page_label": p.page_label, "section": p.section, "text": p.text}
+
+
+class HitOut(PassageBriefOut):
+    """A search result as `rodedraad search --json` prints it: the passage and its score."""
+
+    score: float
+
+    @classmethod
+    def from_hit(cls, h: Hit) -> "HitOut":
+        return cls(**cls.fields(h.passage), score=round(h.score, 6))
+
+
+class SearchLineOut(BaseModel):
+    """One line of `rodedraad search --json`: the query and its results."""
+
+    query: str
+    results: list[HitOut]
+
+    @classmethod
+    def from_hits(cls, query: str, hits: list[Hit]) -> "SearchLineOut":
+        return cls(query=query, results=[HitOut.from_hit(h) for h in hits])
 
 
 class CitationOut(BaseModel):
@@ -147,11 +191,21 @@ class DocumentOut(ReportOut):
     chunks: int
     pages: int
 
+    @classmethod
+    def from_summary(cls, d: DocumentSummary) -> "DocumentOut":
+        return cls(doc_id=d.doc_id, title=d.title, publisher=d.publisher, year=d.year, doc_type=d.doc_type,
+                   url=d.url, chunks=d.chunks, pages=d.pages)
+
 
 class PassageContextOut(BaseModel):
     passage: PassageOut
     before: list[PassageOut]
     after: list[PassageOut]
+
+    @classmethod
+    def from_passages(cls, passage: Passage, before: list[Passage], after: list[Passage]) -> "PassageContextOut":
+        return cls(passage=PassageOut.from_passage(passage), before=[PassageOut.from_passage(p) for p in before],
+                   after=[PassageOut.from_passage(p) for p in after])
 
 
 class HealthOut(BaseModel):

@@ -1,7 +1,5 @@
-"""The web chat page: plain HTML, CSS and JS from `server/static`, served at `/` (no build step, no CDN).
-
-`install_web(app, settings)` is called by `create_app` when this module exists.
-"""
+"""The web chat page: plain HTML, CSS and JavaScript modules from `server/static`, served at `/`
+(no build step, no CDN)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,7 +21,7 @@ PAGE_HEADERS = {
 }
 
 
-def install_web(app: FastAPI, settings) -> None:  # noqa: ARG001 - same signature as the other installers
+def install_web(app: FastAPI) -> None:
     """Mount the chat page at `/` and its files at `/static`."""
     index = STATIC_DIR / "index.html"
 

@@ -1,5 +1,9 @@
 """Shared fixtures: the shipped corpus ingested once with the real model into real embedded Chroma,
-the searcher and answerer over it, and a real uvicorn server on loopback."""
+the searcher, the app's parts over it (built once, handed to every app a test makes), and a real
+uvicorn server on loopback.
+
+`require(condition, reason)` is how a test says it needs something this machine may lack. Locally
+it skips; under `CI=true` it fails, so CI cannot go green without the LLM server or the browser."""
 from __future__ import annotations
 
 import os
@@ -19,6 +23,25 @@ NIVEL_PDF = CORPUS / "nivel-eshpm-2019-sectorbreed-leren-van-calamiteiten.pdf"
 TOEZINE_PDF = CORPUS / "toezine-2016-onderzoek-naar-calamiteiten.pdf"
 DEV_SET = SHARED / "eval" / "dev.jsonl"
 ARTIFACTS = ROOT / "test-artifacts"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip the test when `condition` is false, or fail it under CI=true: CI must run everything it claims."""
+    if condition:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true, and a dependency is missing: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def import_or_require(module: str):
+    """The module, or `require` fails for it (a skip locally, a failure under CI=true)."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        require(False, f"{module} is not installed ({e})")
 
 
 def free_port() -> int:
@@ -61,10 +84,36 @@ def searcher(corpus_settings, embedder):
 
 
 @pytest.fixture(scope="session")
-def answerer(corpus_settings, searcher):
-    from rodedraad.assemble import open_answerer
+def passages(searcher):
+    from rodedraad.assemble import passages_of
 
-    return open_answerer(corpus_settings, searcher)
+    return passages_of(searcher)
+
+
+@pytest.fixture(scope="session")
+def terms(searcher):
+    from rodedraad.assemble import terms_of
+
+    return terms_of(searcher)
+
+
+@pytest.fixture(scope="session")
+def parts(corpus_settings, searcher):
+    """What every app in the tests serves: built once, here, and handed to `create_app`."""
+    from rodedraad.assemble import build_parts
+
+    return build_parts(corpus_settings, searcher=searcher)
+
+
+@pytest.fixture(scope="session")
+def answerer(parts):
+    """The parts' Answerer itself (without the metrics wrapper), searching through the timed searcher."""
+    return parts.answerer.inner
+
+
+@pytest.fixture(scope="session")
+def learning(parts):
+    return parts.learning
 
 
 class LiveServer:
@@ -93,9 +142,9 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(corpus_settings, searcher, answerer):
-    """The full app on a real uvicorn server, sharing the session's searcher and answerer."""
-    from server.app import create_app
+def live_server(corpus_settings, parts):
+    """The full app on a real uvicorn server, over the session's parts."""
+    from rodedraad.app import create_app
 
-    with LiveServer(create_app(corpus_settings, parts=(searcher, answerer))) as srv:
+    with LiveServer(create_app(corpus_settings, parts=parts)) as srv:
         yield srv

@@ -144,7 +144,7 @@ def check_citations(answer: dict, passage_text) -> None:
             assert norm(part) in full, (c["n"], part)
 
 
-def check_support(answer: dict, passage_text, searcher) -> None:
+def check_support(answer: dict, passage_text, terms) -> None:
     """Every sentence is supported by the passage of each [n] it carries."""
     from server.answering.evidence import supported
 
@@ -153,16 +153,16 @@ def check_support(answer: dict, passage_text, searcher) -> None:
     assert sentences
     for sentence, numbers in sentences:
         for n in numbers:
-            assert supported(sentence, passage_text(by_n[n]["chunk_id"]), searcher.stems), (n, sentence)
+            assert supported(sentence, passage_text(by_n[n]["chunk_id"]), terms.stems), (n, sentence)
 
 
-def test_chat_answer_cites_report_and_page(client, passage_text, searcher):
+def test_chat_answer_cites_report_and_page(client, passage_text, terms):
     r = client.post("/api/chat", json={"question": "wat is een shame or blame cultuur?"})
     assert r.status_code == 200
     a = r.json()
     assert a["abstained"] is False and a["mode"] == "extractive" and a["fallback"] == ""
     check_citations(a, passage_text)
-    check_support(a, passage_text, searcher)
+    check_support(a, passage_text, terms)
     assert any("shame or blame" in c["quote"].lower() for c in a["citations"])
 
 
@@ -300,13 +300,13 @@ def test_abstains_exactly_on_the_unanswerable_dev_questions(dev_answers):
             assert a["answer"].endswith(("Dat staat niet in de rapporten die ik ken.", "That is not in the reports I know."))
 
 
-def test_every_dev_answer_is_cited_and_supported(dev_answers, passage_text, searcher):
+def test_every_dev_answer_is_cited_and_supported(dev_answers, passage_text, terms):
     for qid, a in dev_answers.items():
         if a["abstained"]:
             continue
         assert a["language"] == a["item"]["lang"], qid
         check_citations(a, passage_text)
-        check_support(a, passage_text, searcher)
+        check_support(a, passage_text, terms)
 
 
 def test_injection_does_not_change_the_behaviour(client, dev_answers):

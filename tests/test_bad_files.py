@@ -368,7 +368,7 @@ def test_hand_made_pdfs_are_valid_when_not_hostile():
 def test_the_page_limit_is_checked_before_reading_pages(tmp_path):
     """The page cap fails the file by counting pages, without extracting them (bounded time)."""
     from ingest.read_pdf import MAX_PAGES, read_pdf
-    from rodedraad.errors import UnreadableDocument
+    from retriever.errors import UnreadableDocument
 
     path = tmp_path / "veel.pdf"
     path.write_bytes(_many_pages_pdf(MAX_PAGES + 1))

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import CORPUS, free_port
+from .conftest import CORPUS, free_port, require
 
 pytestmark = pytest.mark.chroma_server
 
@@ -65,8 +65,7 @@ def chroma_url(tmp_path_factory):
         yield os.environ["RODEDRAAD_TEST_CHROMA_URL"]
         return
     chroma = BIN / "chroma"
-    if not chroma.exists():
-        pytest.skip("the chroma CLI is not installed beside this Python")
+    require(chroma.exists(), "the chroma CLI is not installed beside this Python")
     root = tmp_path_factory.mktemp("chroma-server")
     port = free_port()
     log = root / "chroma.log"

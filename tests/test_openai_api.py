@@ -224,15 +224,15 @@ def test_openai_client_raises_its_own_errors(client):
     assert e.value.param == "messages"
 
 
-def test_openai_client_sees_auth_and_rate_limit_errors(corpus_settings, searcher, answerer):
+def test_openai_client_sees_auth_and_rate_limit_errors(corpus_settings, parts):
     """The API key and rate limit layers answer /v1 in OpenAI's shape too (in process: they need
     settings the shared server does not have)."""
     from fastapi.testclient import TestClient
 
-    from server.app import create_app
+    from rodedraad.app import create_app
 
     settings = corpus_settings.model_copy(update={"api_keys": ["v1-key"], "rate_limit_per_minute": 3})
-    with TestClient(create_app(settings, parts=(searcher, answerer))) as tc:
+    with TestClient(create_app(settings, parts=parts)) as tc:
         wrong = openai.OpenAI(base_url="http://testserver/v1", api_key="wrong", max_retries=0, http_client=tc)
         with pytest.raises(openai.AuthenticationError) as e:
             wrong.models.list()

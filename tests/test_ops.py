@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from rodedraad.errors import ConfigurationError
+from retriever.errors import ConfigurationError
 
 KEY = "test-key-1"
 OTHER_KEY = "test-key-2"
@@ -22,15 +22,15 @@ QUESTION = "wat ging er mis bij opschalen?"
 
 
 @pytest.fixture
-def make_client(corpus_settings, searcher, answerer):
+def make_client(corpus_settings, parts):
     """Build the app with setting overrides; yields a started TestClient."""
-    from server.app import create_app
+    from rodedraad.app import create_app
 
     clients = []
 
     def make(**overrides) -> TestClient:
         settings = corpus_settings.model_copy(update=overrides)
-        client = TestClient(create_app(settings, parts=(searcher, answerer)))
+        client = TestClient(create_app(settings, parts=parts))
         client.__enter__()
         clients.append(client)
         return client
@@ -89,7 +89,7 @@ def test_openapi_declares_the_bearer_scheme(make_client):
 
 
 def test_binding_beyond_loopback_without_keys_is_refused(corpus_settings):
-    from server.app import create_app
+    from rodedraad.app import create_app
 
     with pytest.raises(ConfigurationError):
         create_app(corpus_settings.model_copy(update={"host": "0.0.0.0", "api_keys": []}))
@@ -124,7 +124,7 @@ def test_guessing_keys_is_rate_limited_too(make_client):
 
 
 def test_sliding_window_forgets_old_requests_and_stays_bounded():
-    from server.ops import SlidingWindowLimiter
+    from server.middleware.rate_limit import SlidingWindowLimiter
 
     lim = SlidingWindowLimiter(limit=10, window=60, max_clients=100)
     t = 1000 * 60.0  # the start of a window
@@ -228,8 +228,8 @@ def test_metrics_count_questions_retrieval_and_abstentions(make_client):
 
 
 def test_record_ingest_counts_chunks():
-    from rodedraad.types import IngestReport
-    from server.ops import INGESTED_CHUNKS, record_ingest
+    from retriever.types import IngestReport
+    from server.metrics import INGESTED_CHUNKS, record_ingest
 
     before = INGESTED_CHUNKS._value.get()
     record_ingest(IngestReport(chunks_added=7))
@@ -244,9 +244,11 @@ def test_two_apps_in_one_process_both_serve_metrics(make_client):
 
 # -- logs and audit --------------------------------------------------------------------------------
 
-def test_logs_hold_ids_timings_and_counts_but_never_the_question(make_client, caplog, tmp_path):
+def test_logs_hold_ids_timings_and_counts_but_never_the_question(make_client, caplog, tmp_path, monkeypatch):
     caplog.set_level(logging.DEBUG)
+    monkeypatch.chdir(tmp_path)  # where a file with a relative path would land
     c = make_client(audit_log=None)
+    assert c.app.state.audit_log is None
     marker = f"kwetsbaarheidsmarker{uuid.uuid4().hex[:8]}"
     question = f"wat ging er mis bij opschalen rond {marker}?"
     r = c.post("/api/chat", json={"question": question}, headers={"X-Request-ID": "req-42"})
@@ -267,11 +269,11 @@ def test_logs_hold_ids_timings_and_counts_but_never_the_question(make_client, ca
     assert first["question_chars"] == len(question)
     assert {a["path"] for a in access} >= {"/api/chat", "/v1/chat/completions", "/api/chat/stream", "/api/search",
                                            "/api/passages/{chunk_id}"}  # route templates, not raw paths
-    assert not list(tmp_path.iterdir())
+    assert not list(tmp_path.iterdir()), "without RODEDRAAD_AUDIT_LOG no question is written anywhere"
 
 
 def test_json_formatter_writes_one_object_per_line():
-    from server.ops import JsonFormatter
+    from server.logs import JsonFormatter
 
     rec = logging.makeLogRecord({"name": "rodedraad", "levelname": "INFO", "msg": "ready", "passages": 5})
     out = json.loads(JsonFormatter().format(rec))

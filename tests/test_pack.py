@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from rodedraad.types import Filters, Passage
+from retriever.types import Filters, Passage
 
 NIVEL = "nivel-eshpm-2019-sectorbreed-leren-van-calamiteiten"
 TOEZINE = "toezine-2016-onderzoek-naar-calamiteiten"
@@ -86,14 +86,12 @@ def test_every_citation_resolves_and_names_title_year_and_page(packs, live_serve
         assert {NIVEL, TOEZINE} <= docs
 
 
-def test_quotes_in_the_pack_stand_verbatim_in_their_passages(live_server, searcher, corpus_settings):
-    from server.learning import LearningService
-
-    pack = LearningService.build(searcher, corpus_settings).pack("opschalen-afschalen")
+def test_quotes_in_the_pack_stand_verbatim_in_their_passages(live_server, learning, passages):
+    pack = learning.pack("opschalen-afschalen")
     quotes = pack.quotes + pack.went_well + pack.went_wrong
     assert quotes
     for q in quotes:
-        assert flat(q.text) in flat(searcher.passage(q.source.passage.chunk_id).text)
+        assert flat(q.text) in flat(passages.passage(q.source.passage.chunk_id).text)
         assert "opschalen-afschalen" in q.source.passage.themes
     numbers = {s.n for s in pack.sources}
     assert numbers == set(range(1, len(pack.sources) + 1))
@@ -121,12 +119,11 @@ def test_pack_filters_and_unknown_theme(live_server):
     assert httpx.get(url, params={"theme": "opschalen-afschalen", "format": "pdf"}, timeout=30).status_code == 422
 
 
-def test_well_and_wrong_sections_follow_the_cue_words(searcher, corpus_settings):
-    from server.learning import LearningService
+def test_well_and_wrong_sections_follow_the_cue_words(learning, corpus_settings):
     from server.learning.pack import CUES_FILE, CueClassifier, read_sections
 
     classify = CueClassifier(read_sections(corpus_settings.prompts_dir / CUES_FILE))
-    pack = LearningService.build(searcher, corpus_settings).pack("goede-voorbeelden")
+    pack = learning.pack("goede-voorbeelden")
     assert pack.went_well and pack.went_wrong
     assert all(classify(q.text) == "goed" for q in pack.went_well)
     assert all(classify(q.text) == "mis" for q in pack.went_wrong)

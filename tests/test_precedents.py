@@ -9,7 +9,7 @@ import re
 import httpx
 import pytest
 
-from rodedraad.types import Filters, Passage
+from retriever.types import Filters, Passage
 
 NIVEL = "nivel-eshpm-2019-sectorbreed-leren-van-calamiteiten"
 TOEZINE = "toezine-2016-onderzoek-naar-calamiteiten"
@@ -23,11 +23,11 @@ def flat(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def finder(searcher):
+def finder(searcher, passages, terms):
     from retriever.mentions import MentionCatalogue
     from retriever.precedents import PrecedentFinder
 
-    return PrecedentFinder(searcher, MentionCatalogue.load())
+    return PrecedentFinder(searcher, passages, terms, MentionCatalogue.load())
 
 
 def entry(entries, doc_id):
@@ -36,10 +36,10 @@ def entry(entries, doc_id):
     return found[0]
 
 
-def assert_quoted(searcher, fact) -> None:
+def assert_quoted(passages, fact) -> None:
     """A fact's sentence stands verbatim in the passage it names, and its value in the sentence."""
     assert fact.match in fact.text
-    passage = searcher.passage(fact.chunk_id)
+    passage = passages.passage(fact.chunk_id)
     assert flat(fact.text) in flat(passage.text)
     assert fact.page_label == passage.page_label
 
@@ -59,7 +59,7 @@ def test_opschalen_lists_both_documents_once_with_passages_on_it(finder):
     assert scores == sorted(scores, reverse=True)
 
 
-def test_mentioned_reports_found_through_the_passages_that_name_them(finder, searcher):
+def test_mentioned_reports_found_through_the_passages_that_name_them(finder, passages):
     for query, doc_id, year, named in (
         ("Leren van calamiteiten 2013", LVC1, 2013, r"Leren van calamiteiten|STJ, 2013"),
         ("Leren van calamiteiten 2 uit 2016", LVC2, 2016, r"Leren van calamiteiten[- ]2|STJ/TSD, 2016"),
@@ -71,10 +71,10 @@ def test_mentioned_reports_found_through_the_passages_that_name_them(finder, sea
         assert e.metadata_source
         assert e.passages and any(re.search(named, c.passage.text, re.I) for c in e.passages), query
         for c in e.passages:
-            assert flat(c.quote) in flat(searcher.passage(c.passage.chunk_id).text)
+            assert flat(c.quote) in flat(passages.passage(c.passage.chunk_id).text)
 
 
-def test_period_and_cases_are_quoted_from_the_report_they_belong_to(finder, searcher):
+def test_period_and_cases_are_quoted_from_the_report_they_belong_to(finder, passages):
     lvc1 = entry(finder.find("Leren van calamiteiten 2013"), LVC1)
     lvc2 = entry(finder.find("Leren van calamiteiten 2 uit 2016"), LVC2)
     assert lvc1.cases and "acht" in lvc1.cases.match and "en elf" not in lvc1.cases.match
@@ -82,20 +82,20 @@ def test_period_and_cases_are_quoted_from_the_report_they_belong_to(finder, sear
     assert lvc2.cases and re.search(r"\b(11|elf)\b", lvc2.cases.match)
     assert lvc2.period and "2013-2016" in lvc2.period.match
     for fact in (lvc1.cases, lvc1.period, lvc2.cases, lvc2.period):
-        assert_quoted(searcher, fact)
+        assert_quoted(passages, fact)
 
 
-def test_documents_state_their_own_period_or_none(finder, searcher):
+def test_documents_state_their_own_period_or_none(finder, passages):
     entries = finder.find("hoe leren organisaties van calamiteiten")
     nivel = entry(entries, NIVEL)
     assert nivel.period is not None and "2018" in nivel.period.match and "2019" in nivel.period.match
-    assert_quoted(searcher, nivel.period)
+    assert_quoted(passages, nivel.period)
     # the study's "acht en elf calamiteiten" are the cases of the two reports it studies, not its own
     assert nivel.cases is None or "acht en elf" not in nivel.cases.text
     for e in entries:
         for fact in (e.period, e.cases):
             if fact is not None:
-                assert_quoted(searcher, fact)
+                assert_quoted(passages, fact)
 
 
 def test_filters_on_year_publisher_and_type(finder):
@@ -111,8 +111,8 @@ def test_filters_on_year_publisher_and_type(finder):
     assert all(e.kind == "vermeld rapport" and e.year and e.year <= 2014 for e in early)
 
 
-def test_retriever_precedents_still_works_on_its_own(searcher):
-    ps = searcher.precedents("opschalen en afschalen", reports=5, per_report=2)
+def test_retriever_precedents_still_works_on_its_own(finder):
+    ps = finder.precedents("opschalen en afschalen", reports=5, per_report=2)
     assert {p.doc.doc_id for p in ps} == {NIVEL, TOEZINE}
     assert all(len(p.hits) <= 2 for p in ps)
 
@@ -162,7 +162,7 @@ def test_quoted_titles_are_detected_with_year_and_author_from_the_citation():
 
 # -- HTTP and CLI ---------------------------------------------------------------------------------
 
-def test_api_precedents_shape(live_server, searcher):
+def test_api_precedents_shape(live_server, passages):
     r = httpx.get(f"{live_server.url}/api/precedents", params={"q": "opschalen en afschalen"}, timeout=120)
     assert r.status_code == 200
     body = r.json()
@@ -176,7 +176,7 @@ def test_api_precedents_shape(live_server, searcher):
             assert fact is None or {"text", "chunk_id", "page_label"} <= set(fact)
         for c in p["passages"]:
             assert {"chunk_id", "page", "page_label", "section", "text"} <= set(c)
-            assert searcher.passage(c["chunk_id"]).text == c["text"]
+            assert passages.passage(c["chunk_id"]).text == c["text"]
 
 
 def test_api_precedents_filters_and_bad_input(live_server):

@@ -7,7 +7,7 @@ from reportlab.pdfgen import canvas
 from ingest.clean import page_paragraphs
 from ingest.read_pdf import read_pdf
 from ingest.running_lines import labels_from_printed
-from rodedraad.errors import UnreadableDocument
+from retriever.errors import UnreadableDocument
 
 from .conftest import NIVEL_PDF, TOEZINE_PDF
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from ingest.pipeline import ingest
 from retriever.evaluate import evaluate, load_items, quote_found, select_fold
 from rodedraad.assemble import open_glossary, open_index, open_searcher
-from rodedraad.types import Filters
+from retriever.types import Filters
 
 from .conftest import DEV_SET, SHARED
 
@@ -59,8 +59,8 @@ def test_ocr_spelling_matches_the_correct_spelling(searcher):
     assert any("1GJ" in h.passage.text or "I1GJ" in h.passage.text for h in hits)
 
 
-def test_year_and_document_filters_restrict_results(searcher):
-    docs = {d.doc_id: d for d in searcher.documents()}
+def test_year_and_document_filters_restrict_results(searcher, passages):
+    docs = {d.doc_id: d for d in passages.documents()}
     assert len(docs) == 2
     only_2016 = searcher.search("leren van calamiteiten", k=10, filters=Filters(year_from=2016, year_to=2016))
     assert only_2016 and {h.passage.year for h in only_2016} == {2016}
@@ -95,17 +95,17 @@ def test_a_repeated_question_reuses_its_vector_and_gets_the_same_answer(searcher
     assert len(calls) == 1  # a new question still goes to the model
 
 
-def test_results_have_no_near_duplicates_and_expose_neighbours(searcher):
+def test_results_have_no_near_duplicates_and_expose_neighbours(searcher, passages):
     hits = searcher.search("rode draden in leren van calamiteiten", k=10)
     texts = [h.passage.text for h in hits]
     assert len(set(texts)) == len(texts)
-    before, after = searcher.neighbours(hits[0].passage.chunk_id)
+    before, after = passages.neighbours(hits[0].passage.chunk_id)
     assert all(p.doc_id == hits[0].passage.doc_id for p in before + after)
     assert before or after
 
 
-def test_precedents_give_one_entry_per_report(searcher):
-    precedents = searcher.precedents("opschalen en afschalen")
+def test_precedents_give_one_entry_per_report(learning):
+    precedents = learning.finder.precedents("opschalen en afschalen")
     ids = [p.doc.doc_id for p in precedents]
     assert len(ids) == len(set(ids)) == 2
     assert all(p.hits and all(h.passage.doc_id == p.doc.doc_id for h in p.hits) for p in precedents)
@@ -143,12 +143,18 @@ def test_cli_search_reads_questions_from_stdin(corpus_settings, monkeypatch):
     assert len(lines[0]["results"]) == 3
 
 
-def test_cli_eval_prints_recall_per_language(corpus_settings, monkeypatch):
+def test_cli_eval_prints_what_evaluate_gives_on_the_same_searcher(corpus_settings, searcher, monkeypatch, tmp_path):
     from rodedraad.cli import main
 
+    items = [i for i in load_items(DEV_SET) if i["quotes"]]
+    chosen = [i for i in items if i.get("lang") == "nl"][:12] + [i for i in items if i.get("lang") == "en"][:8]
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in chosen), encoding="utf-8")
     monkeypatch.setenv("RODEDRAAD_DATA_DIR", str(corpus_settings.data_dir))
-    out = CliRunner().invoke(main, ["eval", str(DEV_SET), "--json"])
+    out = CliRunner().invoke(main, ["eval", str(questions), "--json"])
     assert out.exit_code == 0, out.output
-    agg = json.loads(out.output)["aggregate"]
-    assert {"all", "lang=nl", "lang=en", "kind=fact"} <= set(agg)
-    assert 0.0 <= agg["all"]["r@5"] <= 1.0 and agg["all"]["n"] == len([i for i in load_items(DEV_SET) if i["quotes"]])
+    printed = json.loads(out.output)
+    agg, rows = evaluate(load_items(questions), lambda q, k: [h.passage.text for h in searcher.search(q, k=k)])
+    assert {"all", "lang=nl", "lang=en"} <= set(printed["aggregate"]) and printed["aggregate"]["all"]["n"] == 20
+    assert printed["aggregate"] == agg  # floats survive JSON exactly
+    assert printed["rows"] == rows

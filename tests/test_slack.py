@@ -15,9 +15,11 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from rodedraad.types import Answer, Citation, Passage
-from server.bots import cards
-from server.bots.cards import clean_slack_text, slack_message, split_text
+from retriever.types import Answer, Citation, Passage
+from server.bots import slack_blocks
+from server.bots.incoming import clean_slack_text
+from server.bots.slack_blocks import slack_message
+from server.bots.text import split_text
 from server.bots.slack import SeenKeys
 
 from .conftest import LiveServer
@@ -100,13 +102,13 @@ def slack_api():
 
 
 @pytest.fixture(scope="module")
-def bot_server(corpus_settings, searcher, answerer, slack_api):
-    from server.app import create_app
+def bot_server(corpus_settings, parts, slack_api):
+    from rodedraad.app import create_app
 
     settings = corpus_settings.model_copy(update={
         "slack_bot_token": BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET,
         "slack_api_url": f"{slack_api.url}/api/", "public_url": PUBLIC_URL})
-    with LiveServer(create_app(settings, parts=(searcher, answerer))) as srv:
+    with LiveServer(create_app(settings, parts=parts)) as srv:
         yield srv
 
 
@@ -370,8 +372,8 @@ def test_blocks_stay_within_slack_limits_for_a_very_long_answer():
     msg = slack_message(answer, PUBLIC_URL, question="q " * 2000, asked_by="U1")
 
     blocks = msg["blocks"]
-    assert len(blocks) <= cards.SLACK_MAX_BLOCKS
-    assert len(msg["text"]) <= cards.SLACK_FALLBACK_LIMIT
+    assert len(blocks) <= slack_blocks.SLACK_MAX_BLOCKS
+    assert len(msg["text"]) <= slack_blocks.SLACK_FALLBACK_LIMIT
     for b in blocks:
         if b["type"] == "section":
             t = b["text"]["text"]

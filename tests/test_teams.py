@@ -9,15 +9,15 @@ import json
 import threading
 import time
 import uuid
-from types import SimpleNamespace
 
 import httpx
 import pytest
 
-from rodedraad.types import Answer, Citation, Passage
+from retriever.types import Answer, Citation, Passage
 from server.answering.answerer import Answerer
 from server.bots import teams
-from server.bots.cards import adaptive_card, clean_teams_text
+from server.bots.incoming import clean_teams_text
+from server.bots.teams_card import adaptive_card
 
 from .conftest import LiveServer
 
@@ -64,10 +64,10 @@ def _settings(corpus_settings):
 
 
 @pytest.fixture(scope="module")
-def teams_server(corpus_settings, searcher, answerer):
-    from server.app import create_app
+def teams_server(corpus_settings, parts):
+    from rodedraad.app import create_app
 
-    with LiveServer(create_app(_settings(corpus_settings), parts=(searcher, answerer))) as srv:
+    with LiveServer(create_app(_settings(corpus_settings), parts=parts)) as srv:
         yield srv
 
 
@@ -158,13 +158,15 @@ class SlowLLM:
         return ""
 
 
-def test_teams_uses_the_extractive_answer_even_when_the_app_uses_an_llm(corpus_settings, searcher, answerer,
+def test_teams_uses_the_extractive_answer_even_when_the_app_uses_an_llm(corpus_settings, searcher, terms, answerer,
                                                                          expected):
-    from server.app import create_app
+    from rodedraad.app import create_app
+    from rodedraad.assemble import build_parts
 
     llm = SlowLLM()
-    llm_answerer = Answerer(searcher, prompts=answerer.prompts, llm=llm, mode="openai", llm_timeout=20)
-    with LiveServer(create_app(_settings(corpus_settings), parts=(searcher, llm_answerer))) as srv:
+    llm_answerer = Answerer(searcher, terms=terms, prompts=answerer.prompts, llm=llm, mode="openai", llm_timeout=20)
+    parts = build_parts(corpus_settings, searcher=searcher, answerer=llm_answerer)
+    with LiveServer(create_app(_settings(corpus_settings), parts=parts)) as srv:
         body = activity(f"<at>Rode Draad</at> {QUESTION}")
         started = time.monotonic()
         r = send(srv, body, teams_signature(body))
@@ -174,16 +176,17 @@ def test_teams_uses_the_extractive_answer_even_when_the_app_uses_an_llm(corpus_s
     assert llm.calls == 0
 
 
-def test_extractive_answerer_is_reused_or_built_once(searcher, answerer):
-    plain = SimpleNamespace(state=SimpleNamespace(answerer=answerer, searcher=searcher))
-    assert teams.extractive(plain) is answerer
-    with_llm = Answerer(searcher, prompts=answerer.prompts, llm=SlowLLM(), mode="openai")
-    app = SimpleNamespace(state=SimpleNamespace(answerer=with_llm, searcher=searcher))
-    quick = teams.extractive(app)
+def test_extractive_answerer_is_reused_or_built_once(corpus_settings, searcher, terms, answerer, parts):
+    from rodedraad.assemble import build_parts, extractive_answerer
+
+    assert extractive_answerer(answerer) is answerer
+    assert parts.extractive_answerer is parts.answerer  # an extractive app answers Teams with its own answerer
+    with_llm = Answerer(searcher, terms=terms, prompts=answerer.prompts, llm=SlowLLM(), mode="openai")
+    quick = extractive_answerer(with_llm)
     assert quick is not with_llm and quick.llm is None and quick.mode == "extractive"
     assert quick.prompts is answerer.prompts and quick.searcher is searcher
-    assert teams.extractive(app) is quick
-    assert teams.extractive(SimpleNamespace(state=SimpleNamespace())) is None
+    built = build_parts(corpus_settings, searcher=searcher, answerer=with_llm)
+    assert built.answerer.inner is with_llm and built.extractive_answerer.inner.llm is None
 
 
 def test_verify_is_exactly_the_teams_scheme():
@@ -201,8 +204,8 @@ def test_verify_is_exactly_the_teams_scheme():
 
 
 def test_bad_teams_secret_is_a_configuration_error(corpus_settings):
-    from rodedraad.errors import ConfigurationError
-    from server.app import create_app
+    from retriever.errors import ConfigurationError
+    from rodedraad.app import create_app
 
     with pytest.raises(ConfigurationError, match="RODEDRAAD_TEAMS_SECRET"):
         create_app(corpus_settings.model_copy(update={"teams_secret": "not base64 at all!"}))

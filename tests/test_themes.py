@@ -111,7 +111,7 @@ def test_whole_word_phrases_do_not_match_inside_words():
 def test_broken_theme_file_is_a_configuration_error(tmp_path):
     from retriever.normalise import Normaliser
     from retriever.themes import ThemeTagger
-    from rodedraad.errors import ConfigurationError
+    from retriever.errors import ConfigurationError
 
     bad = tmp_path / "themes.toml"
     bad.write_text("[[theme]]\ntitle = 'no id'\n", encoding="utf-8")
@@ -121,19 +121,19 @@ def test_broken_theme_file_is_a_configuration_error(tmp_path):
 
 # -- the ingested corpus --------------------------------------------------------------------------
 
-def test_ingestion_stored_the_tags_of_the_current_tagger(searcher):
+def test_ingestion_stored_the_tags_of_the_current_tagger(passages):
     tagger = load_tagger()
-    passages = searcher.derived.table().passages
-    assert passages
-    mismatched = [p.chunk_id for p in passages if set(p.themes) != set(tagger(f"{p.section}\n{p.text}"))]
+    stored = passages.all()
+    assert stored
+    mismatched = [p.chunk_id for p in stored if set(p.themes) != set(tagger(f"{p.section}\n{p.text}"))]
     assert not mismatched
 
 
-def test_opschalen_theme_shows_passages_from_both_documents(searcher, corpus_settings):
-    from server.learning import LearningService
+def test_opschalen_theme_shows_passages_from_both_documents(learning):
+    from server.learning.models import ThemeDetailOut
 
-    learning = LearningService.build(searcher, corpus_settings)
-    detail = learning.browser.detail(learning.theme_or_404("opschalen-afschalen"))
+    found = learning.browser.detail(learning.theme_or_404("opschalen-afschalen"))
+    detail = ThemeDetailOut.from_detail(found).model_dump()
     docs = {p["doc_id"] for p in detail["passages"]}
     assert {NIVEL, TOEZINE} <= docs
     for p in detail["passages"]:

@@ -2,7 +2,8 @@
 full app on a real uvicorn server over the shipped corpus.
 
 Expected answers, citations and page labels come from the API for the same question, never hard-coded.
-The browser tests skip when /usr/bin/chromium is absent (scripts/install-test-deps.sh installs it).
+The browser tests skip when /usr/bin/chromium is absent, and fail under CI=true
+(scripts/install-test-deps.sh installs it).
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from .conftest import require
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -26,14 +29,9 @@ PRECEDENT_Q = ("jz nederland ging toch iets onderzoeken na een calamiteit bij ee
 ANSWER_TIMEOUT = 30_000  # ms; the extractive answer takes about a second, but CI boxes are busy
 HTTP_TIMEOUT = 60  # s, for the test's own API calls (the first learning call builds its indexes)
 
-_no_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
-                                  reason="needs Debian's chromium at /usr/bin/chromium "
-                                         "(apt-get install chromium, or scripts/install-test-deps.sh)")
-
-
 def needs_browser(test):
-    """A browser test: marked `slow`, skipped with a reason when chromium is absent."""
-    return pytest.mark.slow(_no_chromium(test))
+    """A browser test: marked `slow`; its `browser` fixture requires chromium (skip, or fail under CI)."""
+    return pytest.mark.slow(test)
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -70,8 +68,7 @@ def shot(page, name: str) -> None:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium (scripts/install-test-deps.sh installs it)")
+    require(CHROMIUM.exists(), "needs Debian's chromium at /usr/bin/chromium (scripts/install-test-deps.sh installs it)")
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=15_000)  # busy CI boxes; every wait still ends as soon as it holds
@@ -140,8 +137,7 @@ def test_page_and_static_files_are_served_locally(live_server):
 
 
 def test_dev_set_holds_the_questions_used_here():
-    if not DEV_SET.exists():
-        pytest.skip(f"{DEV_SET} is not in this checkout")
+    require(DEV_SET.exists(), f"{DEV_SET} is not in this checkout")
     questions = {json.loads(line)["question"] for line in DEV_SET.read_text().splitlines() if line.strip()}
     assert {DEFINITION_Q, ABSTAIN_Q, PRECEDENT_Q} <= questions
 

@@ -1,24 +1,21 @@
 """Questions in, cited answers out: condense, retrieve, decide to abstain, write, verify.
 
-    >>> answerer = Answerer(searcher, prompts=PromptLibrary(Path("prompts")))
+    >>> answerer = Answerer(searcher, terms=TermStatistics(searcher.derived, glossary), prompts=PromptLibrary(Path("prompts")))
     >>> a = answerer.answer("wat ging er mis bij opschalen?")
     >>> a.text, [c.passage.page_label for c in a.citations]
 """
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, replace
-
-import numpy as np
+from dataclasses import dataclass
 
 from retriever.glossary import detect_language
-from retriever.search import HybridRetriever
-from rodedraad.types import Answer, Citation, Filters, Hit
+from retriever.terms import TermStatistics
+from retriever.types import Answer, Citation, Filters, Hit, Searcher
 
 from .evidence import asks_for_quantity, definition_subject, coverage, has_quantity, quantity_measures, split_sentences, supported
 from .extractive import Evidence, compose_parts, question_shape, score_units, select_evidence
@@ -67,12 +64,13 @@ class LLMBudget:
 
 
 class Answerer:
-    """Answers questions over a HybridRetriever, extractively or with an LLM whose sentences are verified."""
+    """Answers questions over a searcher, extractively or with an LLM whose sentences are verified."""
 
-    def __init__(self, searcher: HybridRetriever, *, prompts: PromptLibrary, llm=None, mode: str = "extractive",
-                 llm_timeout: float = 20.0, k: int = 8, policy: AbstainPolicy = AbstainPolicy(),
-                 llm_passages: int = 5) -> None:
+    def __init__(self, searcher: Searcher, *, terms: TermStatistics, prompts: PromptLibrary, llm=None,
+                 mode: str = "extractive", llm_timeout: float = 20.0, k: int = 8,
+                 policy: AbstainPolicy = AbstainPolicy(), llm_passages: int = 5) -> None:
         self.searcher = searcher
+        self.terms = terms
         self.prompts = prompts
         self.llm = llm
         self.mode = mode if llm is not None else "extractive"
@@ -81,12 +79,6 @@ class Answerer:
         self.policy = policy
         self.llm_passages = llm_passages  # passages in the LLM prompt (fewer for small, slow local models)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
-        self._local = threading.local()
-
-    @property
-    def last_diagnostics(self) -> dict:
-        """The abstention figures of the last `evidence` call in this thread (requests run concurrently)."""
-        return getattr(self._local, "diagnostics", {})
 
     # -- steps ---------------------------------------------------------------------------------
 
@@ -117,47 +109,50 @@ class Answerer:
         return self.standalone(question, [Turn("user", q) for q in earlier_questions])
 
     def evidence(self, question: str, hits: list[Hit]) -> tuple[Evidence, bool]:
-        """The chosen units and whether they are strong enough to answer with.
+        """The chosen units and whether they are strong enough to answer with (see `assess`)."""
+        ev, strong, _diagnostics = self.assess(question, hits)
+        return ev, strong
+
+    def assess(self, question: str, hits: list[Hit]) -> tuple[Evidence, bool, dict]:
+        """The chosen units, whether they are strong enough, and the figures that decided it.
 
         Too weak: no unit of the passages is close to the question in meaning; or a Dutch
         question hinges on words the reports never use; or it names a year no passage near it
         names; or it asks for a number and no unit on it holds one."""
-        own, extra, unknown = self.searcher.term_weights(question)
+        own, extra, unknown = self.terms.term_weights(question)
         known = {s: w for s, w in own.items() if s not in unknown}
         shape = question_shape(question, quantity=asks_for_quantity(question),
-                               definition=definition_subject(question, self.searcher.stems))
-        qvec = np.asarray(self.searcher.query_vector(self.searcher.dense_query_text(question)), dtype=np.float32)
-        candidates = score_units(hits, lambda h: self.searcher.window_scores(h.passage, qvec), self.searcher.stems,
+                               definition=definition_subject(question, self.terms.stems))
+        candidates = score_units(hits, lambda h: self.searcher.window_scores(h.passage, question), self.terms.stems,
                                  known, extra, shape)
-        ev = select_evidence(hits, candidates, self.searcher.stems, shape)
+        ev = select_evidence(hits, candidates, self.terms.stems, shape)
         diag = {"relevance": max((h.relevance for h in hits[: self.policy.passages]), default=0.0),
                 "semantic": ev.best_semantic,
                 "unknown_share": (sum(own[s] for s in unknown) / sum(own.values())) if own else 0.0,
                 "coverage": ev.best_coverage, "quantity": None, "years": True}
-        self._local.diagnostics = diag
         language = detect_language(question)
         floor = self.policy.min_semantic_en if language == "en" else self.policy.min_semantic
         if ev.lead is None or diag["semantic"] < floor:
-            return ev, False
+            return ev, False, diag
         if language == "nl" and diag["unknown_share"] >= self.policy.max_unknown_share:
-            return ev, False
+            return ev, False, diag
         years = set(_YEAR.findall(question))
         if years:
             near = " ".join(h.passage.text for h in hits[: self.policy.passages])
             diag["years"] = all(y in near for y in years)
             if not diag["years"]:
-                return ev, False
+                return ev, False, diag
         if asks_for_quantity(question):
             # English words are unknown to the Dutch index: judge by their Dutch equivalents
             weights = extra if language == "en" else known
-            diag["quantity"] = max((coverage(set(self.searcher.stems(s)), weights, {})
+            diag["quantity"] = max((coverage(set(self.terms.stems(s)), weights, {})
                                     for h in hits[: self.policy.passages] for s in split_sentences(h.passage.text)
                                     if has_quantity(s)), default=0.0)
             if diag["quantity"] < self.policy.min_quantity_coverage:
-                return ev, False
+                return ev, False, diag
             if not self._counts_found(question, hits):
-                return ev, False
-        return ev, True
+                return ev, False, diag
+        return ev, True, diag
 
     def _counts_found(self, question: str, hits: list[Hit]) -> bool:
         """For "how many X": some sentence with a number among the best passages names X (or its
@@ -167,10 +162,10 @@ class Answerer:
             return True
 
         def known(text: str) -> set[str]:
-            own, extra, unknown = self.searcher.term_weights(text)
+            own, extra, unknown = self.terms.term_weights(text)
             return {s for s in own if s not in unknown} | {s for s, w in extra.items() if w > 0}
 
-        numbered = [set(self.searcher.stems(s)) for h in hits[: self.policy.passages]
+        numbered = [set(self.terms.stems(s)) for h in hits[: self.policy.passages]
                     for s in split_sentences(h.passage.text) if has_quantity(s)]
         for lead, thing in measures:
             stems = known(f"{lead} {thing}") - known(lead)
@@ -283,7 +278,7 @@ class Answerer:
             cited = [int(n) for n in _CITE.findall(sent)]
             if not cited or any(n < 1 or n > len(passages) for n in cited):
                 continue
-            if not all(supported(sent, passages[n - 1].passage.text, self.searcher.stems) for n in cited):
+            if not all(supported(sent, passages[n - 1].passage.text, self.terms.stems) for n in cited):
                 continue
             for n in cited:
                 new = renumber.setdefault(n, len(renumber) + 1)
@@ -294,9 +289,9 @@ class Answerer:
         return kept, citations
 
     def _best_quote(self, sentence: str, passage: str) -> str:
-        mine = set(self.searcher.stems(sentence))
+        mine = set(self.terms.stems(sentence))
         best = max(split_sentences(passage) or [passage],
-                   key=lambda s: len(mine & set(self.searcher.stems(s))), default=passage)
+                   key=lambda s: len(mine & set(self.terms.stems(s))), default=passage)
         return best
 
 
@@ -309,7 +304,3 @@ def pieces(text: str) -> Iterator[str]:
         start = m.end()
     if start < len(text):
         yield text[start:]
-
-
-def with_mode(answer: Answer, mode: str) -> Answer:
-    return replace(answer, mode=mode)

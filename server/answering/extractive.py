@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retriever.units import Unit, split_units
-from rodedraad.types import Citation, Hit
+from retriever.types import Citation, Hit
 
 from .evidence import coverage, has_quantity
 

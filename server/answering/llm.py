@@ -1,23 +1,19 @@
 """LLM backends: any OpenAI-compatible server through LangChain, or a local GGUF via llama-cpp-python.
 
-Both expose `complete(system, user)` and `stream(system, user)`; the Answerer bounds them with a
-timeout and falls back to the extractive answer when they fail.
+Both expose `complete(system, user)`; the Answerer bounds it with a timeout and falls back to the
+extractive answer when it fails.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Protocol
 
-from rodedraad.errors import ConfigurationError
-from rodedraad.settings import Settings
+from retriever.errors import ConfigurationError
 
 
 class ChatBackend(Protocol):
     name: str
 
     def complete(self, system: str, user: str) -> str: ...
-
-    def stream(self, system: str, user: str) -> Iterator[str]: ...
 
 
 class OpenAICompatibleChat:
@@ -38,10 +34,6 @@ class OpenAICompatibleChat:
         msg = self._chat.invoke([("system", system), ("human", user)])
         return str(msg.content)
 
-    def stream(self, system: str, user: str) -> Iterator[str]:
-        for chunk in self._chat.stream([("system", system), ("human", user)]):
-            if chunk.content:
-                yield str(chunk.content)
 
 
 class LlamaCppChat:
@@ -66,20 +58,13 @@ class LlamaCppChat:
         r = self._llm.create_chat_completion(self._messages(system, user), max_tokens=self._max_tokens, temperature=0)
         return r["choices"][0]["message"]["content"] or ""
 
-    def stream(self, system: str, user: str) -> Iterator[str]:
-        for part in self._llm.create_chat_completion(self._messages(system, user), max_tokens=self._max_tokens,
-                                                     temperature=0, stream=True):
-            delta = part["choices"][0].get("delta", {}).get("content")
-            if delta:
-                yield delta
 
-
-def make_llm(settings: Settings) -> ChatBackend:
-    """The backend for the configured answer mode."""
-    if settings.answer_mode == "openai":
-        return OpenAICompatibleChat(base_url=settings.llm_base_url, model=settings.llm_model,
-                                    api_key=settings.llm_api_key, timeout=settings.llm_timeout,
-                                    max_tokens=settings.llm_max_tokens)
-    if settings.answer_mode == "llamacpp":
-        return LlamaCppChat(model_path=settings.llm_model, max_tokens=settings.llm_max_tokens)
-    raise ConfigurationError(f"answer mode {settings.answer_mode!r} has no LLM; choose openai or llamacpp")
+def make_llm(mode: str, *, base_url: str = "", model: str = "", api_key: str = "", timeout: float = 20.0,
+             max_tokens: int = 400) -> ChatBackend:
+    """The backend for an answer mode (`openai` or `llamacpp`)."""
+    if mode == "openai":
+        return OpenAICompatibleChat(base_url=base_url, model=model, api_key=api_key, timeout=timeout,
+                                    max_tokens=max_tokens)
+    if mode == "llamacpp":
+        return LlamaCppChat(model_path=model, max_tokens=max_tokens)
+    raise ConfigurationError(f"answer mode {mode!r} has no LLM; choose openai or llamacpp")

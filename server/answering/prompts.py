@@ -6,7 +6,7 @@ import tomllib
 from functools import cached_property
 from pathlib import Path
 
-from rodedraad.errors import ConfigurationError
+from retriever.errors import ConfigurationError
 from retriever.normalise import fold
 
 

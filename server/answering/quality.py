@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 
 from retriever.evaluate import quote_found
-from rodedraad.types import Answer
+from retriever.types import Answer
 
 # OCR renders bullets as letters or chevrons at the start of a line or quote.
 _GLYPH = re.compile(r"(^|[\n“\"]|- )\s*(?:[e»«▪◦]|o|0)\s+(?=[a-z])", re.M)

@@ -1,7 +1,8 @@
 """Chat bots: Slack (`POST /slack/events`) and Microsoft Teams (`POST /teams/messages`).
 
 Each is switched on by its secrets and checks its own signatures (no API keys on these routes).
-Both call the same Answerer as the HTTP API and render its answer with `cards`.
+Slack calls the same answerer as the HTTP API; Teams, which waits 5 seconds at most, the parts'
+extractive answerer. Each renders the answer for its platform (slack_blocks.py, teams_card.py).
 """
 from __future__ import annotations
 
@@ -9,25 +10,36 @@ import logging
 
 from fastapi import FastAPI
 
-from rodedraad.errors import ConfigurationError
-from rodedraad.settings import Settings
+from retriever.errors import ConfigurationError
+
+from ..config import ServerConfig
+from ..parts import Parts
 
 log = logging.getLogger("rodedraad")
 
 
-def install_bots(app: FastAPI, settings: Settings) -> None:
-    """Mount the bots whose secrets are set; a half-configured Slack is refused."""
-    slack = (settings.slack_bot_token, settings.slack_signing_secret)
-    if all(slack):
-        from .slack import install_slack
-
-        install_slack(app, settings)
-        log.info("slack bot on at /slack/events")
-    elif any(slack):
+def check_bots(config: ServerConfig) -> None:
+    """Refuse a half-configured Slack and a Teams secret that is not the token Teams showed."""
+    slack = (config.slack_bot_token, config.slack_signing_secret)
+    if any(slack) and not all(slack):
         raise ConfigurationError("Slack needs both RODEDRAAD_SLACK_BOT_TOKEN and RODEDRAAD_SLACK_SIGNING_SECRET; "
                                  "set both, or neither to switch Slack off")
-    if settings.teams_secret:
+    if config.teams_secret:
+        from .teams import decode_secrets
+
+        decode_secrets(config.teams_secret)
+
+
+def install_bots(app: FastAPI, config: ServerConfig, parts: Parts) -> None:
+    """Mount the bots whose secrets are set."""
+    check_bots(config)
+    if config.slack_bot_token and config.slack_signing_secret:
+        from .slack import install_slack
+
+        install_slack(app, config, parts.answerer)
+        log.info("slack bot on at /slack/events")
+    if config.teams_secret:
         from .teams import install_teams
 
-        install_teams(app, settings)
+        install_teams(app, config, parts.extractive_answerer)
         log.info("teams outgoing webhook on at /teams/messages")

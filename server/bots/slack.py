@@ -23,10 +23,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from starlette.concurrency import run_in_threadpool
 
-from rodedraad.settings import Settings
-
-from ..ops import channel
-from .cards import base_url, clean_slack_text, shorten, slack_escape, slack_message, slack_notice
+from ..config import ServerConfig
+from ..metrics import InstrumentedAnswerer, channel
+from .incoming import clean_slack_text
+from .slack_blocks import slack_escape, slack_message, slack_notice
+from .text import base_url, shorten
 
 log = logging.getLogger("rodedraad.slack")
 
@@ -34,7 +35,6 @@ COMMAND = "/rodedraad"
 HELP = ("Stel een vraag over de calamiteitenrapporten, bijvoorbeeld `/rodedraad wat ging er mis bij opschalen?`, "
         "of noem mij in een kanaal. Ik antwoord met bronnen: rapport, jaar en pagina.")
 SEARCHING = "Even zoeken in de rapporten: _{question}_"
-NOT_READY = "Rode Draad start nog op; probeer het over een minuut opnieuw."
 FAILED = "Er ging iets mis bij het beantwoorden van deze vraag; probeer het later opnieuw."
 
 
@@ -82,30 +82,23 @@ def _api_url(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def build_bolt(fastapi_app: FastAPI, settings: Settings) -> App:
-    """The Bolt app with its listeners. The answerer is looked up on `fastapi_app.state` for every
-    question, because it is built in the app's lifespan, after this runs."""
-    client = WebClient(token=settings.slack_bot_token, base_url=_api_url(settings.slack_api_url))
-    bolt = App(client=client, signing_secret=settings.slack_signing_secret, token_verification_enabled=False,
+def build_bolt(fastapi_app: FastAPI, config: ServerConfig, answerer: InstrumentedAnswerer) -> App:
+    """The Bolt app with its listeners, answering with `answerer`."""
+    client = WebClient(token=config.slack_bot_token, base_url=_api_url(config.slack_api_url))
+    bolt = App(client=client, signing_secret=config.slack_signing_secret, token_verification_enabled=False,
                process_before_response=False, logger=logging.getLogger("rodedraad.slack.bolt"), name="rodedraad")
     seen = SeenKeys()
-    base = base_url(settings.public_url)
+    base = base_url(config.public_url)
     fastapi_app.state.slack_seen = seen
 
-    def answerer():
-        return getattr(fastapi_app.state, "answerer", None)
-
     def render(text: str, **extra) -> dict:
-        a = answerer()
-        if a is None:
-            return slack_notice(NOT_READY)
         try:
             with channel("slack"):
-                answer = a.answer(text)
+                answer = answerer.answer(text)
         except Exception:  # the user gets a message, the log gets the details
             log.exception("slack: answering failed")
             return slack_notice(FAILED)
-        return slack_message(answer, base, prompts=getattr(a, "prompts", None), **extra)
+        return slack_message(answer, base, prompts=answerer.prompts, **extra)
 
     @bolt.middleware
     def answer_once(body: dict, req, next):
@@ -169,9 +162,9 @@ def build_bolt(fastapi_app: FastAPI, settings: Settings) -> App:
     return bolt
 
 
-def install_slack(app: FastAPI, settings: Settings) -> None:
+def install_slack(app: FastAPI, config: ServerConfig, answerer: InstrumentedAnswerer) -> None:
     """Mount `POST /slack/events`."""
-    bolt = build_bolt(app, settings)
+    bolt = build_bolt(app, config, answerer)
     app.state.slack_bolt = bolt
 
     @app.post("/slack/events", include_in_schema=False)

@@ -21,12 +21,13 @@ from functools import partial
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from rodedraad.errors import ConfigurationError
-from rodedraad.settings import Settings
+from retriever.errors import ConfigurationError
 
-from ..answering.answerer import Answerer
-from ..ops import channel, instrument_parts
-from .cards import base_url, clean_teams_text, teams_message, teams_notice
+from ..config import ServerConfig
+from ..metrics import InstrumentedAnswerer, channel
+from .incoming import clean_teams_text
+from .teams_card import teams_message, teams_notice
+from .text import base_url
 
 log = logging.getLogger("rodedraad.teams")
 
@@ -34,7 +35,6 @@ ANSWER_TIMEOUT = 4.0  # seconds; Teams gives up after 5, the network needs some 
 HELP = ("Stel een vraag over de calamiteitenrapporten, bijvoorbeeld: @Rode Draad wat ging er mis bij opschalen? "
         "Ik antwoord met bronnen: rapport, jaar en pagina.")
 TOO_SLOW = ("Het zoeken duurde langer dan Teams wacht. Probeer het opnieuw, of stel de vraag op de webpagina: {url}")
-NOT_READY = "Rode Draad start nog op; probeer het over een minuut opnieuw."
 FAILED = "Er ging iets mis bij het beantwoorden van deze vraag; probeer het later opnieuw."
 
 
@@ -79,28 +79,10 @@ def verify(key: bytes | list[bytes], body: bytes, authorization: str | None) -> 
     return ok
 
 
-def extractive(app: FastAPI) -> Answerer | None:
-    """The app's answerer when it answers extractively, else an extractive one over the same searcher
-    and prompts (built once per answerer)."""
-    answerer = getattr(app.state, "answerer", None)
-    if answerer is None:
-        return None
-    if answerer.mode == "extractive" and answerer.llm is None:
-        return answerer
-    cached = getattr(app.state, "teams_answerer", None)
-    if cached is not None and cached[0] is answerer:
-        return cached[1]
-    searcher = getattr(app.state, "searcher", None) or answerer.searcher
-    quick = Answerer(searcher, prompts=answerer.prompts, k=answerer.k, policy=answerer.policy)
-    instrument_parts(None, quick)
-    app.state.teams_answerer = (answerer, quick)
-    return quick
-
-
-def install_teams(app: FastAPI, settings: Settings) -> None:
-    """Mount `POST /teams/messages`."""
-    key = decode_secrets(settings.teams_secret)
-    base = base_url(settings.public_url)
+def install_teams(app: FastAPI, config: ServerConfig, answerer: InstrumentedAnswerer) -> None:
+    """Mount `POST /teams/messages`, answered by `answerer` (extractive: Teams cannot wait for an LLM)."""
+    key = decode_secrets(config.teams_secret)
+    base = base_url(config.public_url)
     pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="teams")
 
     @app.post("/teams/messages", include_in_schema=False)
@@ -116,10 +98,7 @@ def install_teams(app: FastAPI, settings: Settings) -> None:
         question = clean_teams_text(text if isinstance(text, str) else "")
         if not question:
             return JSONResponse(teams_notice(HELP))
-        answerer = extractive(request.app)
-        if answerer is None:
-            return JSONResponse(teams_notice(NOT_READY))
-        question = question[: settings.max_question_chars]
+        question = question[: config.limits.max_question_chars]
         loop = asyncio.get_running_loop()
         try:
             answer = await asyncio.wait_for(loop.run_in_executor(pool, partial(_answer_in_teams, answerer, question)),
@@ -133,7 +112,7 @@ def install_teams(app: FastAPI, settings: Settings) -> None:
         return JSONResponse(teams_message(answer, base, prompts=answerer.prompts))
 
 
-def _answer_in_teams(answerer: Answerer, question: str):
+def _answer_in_teams(answerer: InstrumentedAnswerer, question: str):
     """Answer in the executor thread, counted as a Teams question."""
     with channel("teams"):
         return answerer.answer(question)

@@ -1,8 +1,8 @@
 """Learning features for inspectors and learning sessions: precedents, themes across reports, session packs.
 
-    >>> learning = LearningService.build(searcher, settings)
+    >>> learning = parts.learning  # built by rodedraad/assemble.py
     >>> learning.finder.find("opschalen en afschalen")
-    >>> learning.browser.detail("opschalen-afschalen")
+    >>> learning.browser.detail(learning.theme_or_404("opschalen-afschalen"))
     >>> render_markdown(learning.pack("opschalen-afschalen"))
 """
 from __future__ import annotations

@@ -12,10 +12,10 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from retriever.mentions import MentionedReport, MentionIndex, sentence_spans
+from retriever.passages import PassageLookup
 from retriever.precedents import PrecedentFinder
-from retriever.search import HybridRetriever
 from retriever.themes import Theme, ThemeTagger
-from rodedraad.types import Filters, Passage
+from retriever.types import Filters, Passage
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,37 @@ class ThemePassage:
     def sort_year(self) -> int:
         return min(self.years, default=0)
 
-    def to_json(self) -> dict:
-        p = self.passage
-        return {"chunk_id": p.chunk_id, "doc_id": p.doc_id, "title": p.title, "publisher": p.publisher,
-                "year": p.year, "doc_type": p.doc_type, "page": p.page, "page_label": p.page_label,
-                "section": p.section, "text": p.text, "quote": self.quote, "themes": list(p.themes),
-                "about": [{"id": r.id, "title": r.title, "year": r.year, "publisher": r.publisher} for r in self.about]}
+
+@dataclass(frozen=True)
+class DocumentCount:
+    """How many of a theme's passages one document holds."""
+
+    doc_id: str
+    title: str
+    year: int | None
+    count: int
+
+
+@dataclass(frozen=True)
+class ThemeOverview:
+    """A theme with its passage count and the documents it occurs in, most recent first."""
+
+    theme: Theme
+    count: int
+    documents: list[DocumentCount]
+
+
+@dataclass(frozen=True)
+class ThemeDetail:
+    """One theme across reports and years (the counts cover all its passages; `passages` may be cut)."""
+
+    theme: Theme
+    filters: Filters
+    count: int
+    by_year: list[tuple[int | None, int]]
+    by_document: list[DocumentCount]
+    by_mentioned_report: list[tuple[MentionedReport, int]]
+    passages: list[ThemePassage]
 
 
 def year_allows(f: Filters, years: set[int]) -> bool:
@@ -53,8 +78,8 @@ def year_allows(f: Filters, years: set[int]) -> bool:
 class ThemeBrowser:
     """Themes with their passages, counted by year, document and mentioned report."""
 
-    def __init__(self, searcher: HybridRetriever, tagger: ThemeTagger, finder: PrecedentFinder) -> None:
-        self.searcher = searcher
+    def __init__(self, lookup: PassageLookup, tagger: ThemeTagger, finder: PrecedentFinder) -> None:
+        self.lookup = lookup
         self.tagger = tagger
         self.finder = finder
 
@@ -77,7 +102,7 @@ class ThemeBrowser:
         other = replace(f, year_from=None, year_to=None)
         index: MentionIndex = self.finder.mentions()
         out = []
-        for p in self.searcher.derived.table().passages:
+        for p in self.lookup.all():
             if theme.id not in p.themes or not other.allows(p):
                 continue
             about = tuple(index.reports[r] for r in sorted(index.reports_in(p.chunk_id)) if r in index.reports)
@@ -86,34 +111,28 @@ class ThemeBrowser:
                 out.append(tp)
         return sorted(out, key=lambda tp: (tp.sort_year, tp.passage.doc_id, tp.passage.position))
 
-    def overview(self, filters: Filters | None = None) -> list[dict]:
-        """Every theme with its description, examples, passage count and documents."""
+    def overview(self, filters: Filters | None = None) -> list[ThemeOverview]:
+        """Every theme with its passage count and documents."""
         out = []
         for theme in self.tagger.themes:
             tps = self.passages(theme, filters, quotes=False)
             docs = Counter((tp.passage.doc_id, tp.passage.title, tp.passage.year) for tp in tps)
             ordered = sorted(docs.items(), key=lambda x: (-(x[0][2] or 0), x[0][0]))
-            out.append({**theme.summary(), "count": len(tps),
-                        "documents": [{"doc_id": d, "title": t, "year": y, "count": n} for (d, t, y), n in ordered]})
+            out.append(ThemeOverview(theme, len(tps), [DocumentCount(d, t, y, n) for (d, t, y), n in ordered]))
         return out
 
-    def detail(self, theme: Theme, filters: Filters | None = None, *, limit: int | None = None) -> dict:
+    def detail(self, theme: Theme, filters: Filters | None = None, *, limit: int | None = None) -> ThemeDetail:
         """One theme: counts by year, by document and by mentioned report (over all its passages),
         and its passages (the first `limit`, oldest reported year first)."""
         tps = self.passages(theme, filters, quotes=False)
         by_year = Counter(tp.passage.year for tp in tps)
         by_doc = Counter((tp.passage.doc_id, tp.passage.title, tp.passage.year) for tp in tps)
         by_report = Counter(r for tp in tps for r in tp.about)
-        f = filters or Filters()
-        return {
-            "theme": {**theme.summary(), "count": len(tps)},
-            "filters": {"year_from": f.year_from, "year_to": f.year_to, "publishers": list(f.publishers),
-                        "doc_types": list(f.doc_types)},
-            "count": len(tps),
-            "by_year": [{"year": y, "count": n} for y, n in sorted(by_year.items(), key=lambda x: x[0] or 0)],
-            "by_document": [{"doc_id": d, "title": t, "year": y, "count": n}
-                            for (d, t, y), n in sorted(by_doc.items(), key=lambda x: (x[0][2] or 0, x[0][0]))],
-            "by_mentioned_report": [{"id": r.id, "title": r.title, "year": r.year, "count": n}
-                                    for r, n in sorted(by_report.items(), key=lambda x: (x[0].year or 0, x[0].id))],
-            "passages": [replace(tp, quote=self.quote_for(theme, tp.passage.text)).to_json() for tp in tps[:limit]],
-        }
+        return ThemeDetail(
+            theme=theme, filters=filters or Filters(), count=len(tps),
+            by_year=sorted(by_year.items(), key=lambda x: x[0] or 0),
+            by_document=[DocumentCount(d, t, y, n)
+                         for (d, t, y), n in sorted(by_doc.items(), key=lambda x: (x[0][2] or 0, x[0][0]))],
+            by_mentioned_report=sorted(by_report.items(), key=lambda x: (x[0].year or 0, x[0].id)),
+            passages=[replace(tp, quote=self.quote_for(theme, tp.passage.text)) for tp in tps[:limit]],
+        )

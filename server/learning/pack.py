@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote as urlquote
 
+from retriever.errors import ConfigurationError
 from retriever.mentions import MentionedReport, loose, sentence_spans
 from retriever.themes import Theme
-from rodedraad.errors import ConfigurationError
-from rodedraad.types import Filters, Passage
+from retriever.types import Filters, Passage
 
 from .browse import ThemeBrowser
 

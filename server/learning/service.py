@@ -1,17 +1,13 @@
-"""The learning parts built once over a searcher: theme tagger, mentioned-report catalogue,
-precedent finder, theme browser and session-pack builder."""
+"""The learning parts over one searcher: theme tagger, precedent finder, theme browser and
+session-pack builder, put together by `rodedraad/assemble.py`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from retriever.mentions import DEFAULT_PATH, MentionCatalogue
+from retriever.errors import RodeDraadError
 from retriever.precedents import PrecedentFinder
-from retriever.search import HybridRetriever
-from retriever.themes import ThemeTagger
-from rodedraad.errors import RodeDraadError
-from rodedraad.settings import Settings
-from rodedraad.types import Filters
+from retriever.themes import Theme, ThemeTagger
+from retriever.types import Filters
 
 from .browse import ThemeBrowser
 from .pack import PackBuilder, SessionPack
@@ -25,24 +21,18 @@ class UnknownTheme(RodeDraadError):
 
 @dataclass
 class LearningService:
-    """Everything the learning routes and commands need, sharing one searcher."""
+    """Everything the learning routes and commands need.
 
-    searcher: HybridRetriever
+        >>> learning = LearningService(tagger, finder, ThemeBrowser(lookup, tagger, finder), PackBuilder(...))
+        >>> learning.browser.detail(learning.theme_or_404("opschalen-afschalen"))
+    """
+
     tagger: ThemeTagger
     finder: PrecedentFinder
     browser: ThemeBrowser
     packs: PackBuilder
 
-    @classmethod
-    def build(cls, searcher: HybridRetriever, settings: Settings) -> LearningService:
-        """Load the theme and mentioned-report files named by the settings."""
-        tagger = ThemeTagger.load(settings.themes_path, searcher.normaliser)
-        mentioned = Path(getattr(settings, "mentioned_reports_path", DEFAULT_PATH))
-        finder = PrecedentFinder(searcher, MentionCatalogue.load(mentioned))
-        browser = ThemeBrowser(searcher, tagger, finder)
-        return cls(searcher, tagger, finder, browser, PackBuilder(browser, settings.prompts_dir))
-
-    def theme_or_404(self, theme_id: str):
+    def theme_or_404(self, theme_id: str) -> Theme:
         """The theme, or UnknownTheme naming the ids there are."""
         theme = self.tagger.get(theme_id)
         if theme is None:

@@ -11,17 +11,18 @@ import time
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from rodedraad.errors import RodeDraadError
-from rodedraad.types import Answer
+from retriever.errors import RodeDraadError
+from retriever.types import Answer
 
 from ..answering.answerer import Turn
-from ..deps import AnswererDep, SettingsDep
+from ..deps import AnswererDep, record_answer
 from ..errors import openai_error
-from ..schemas import MAX_QUESTION, AnswerOut
+from ..limits import Limits, LimitsDep
+from ..schemas import AnswerOut
 
 
 class OpenAIErrorBody(BaseModel):
@@ -82,13 +83,11 @@ def footnotes(a: Answer) -> str:
     return f"{a.text}\n\n{notes}"
 
 
-def _split(req: ChatCompletionRequest, max_chars: int = MAX_QUESTION) -> tuple[str, list[Turn]]:
+def _split(req: ChatCompletionRequest, limits: Limits) -> tuple[str, list[Turn]]:
     convo = [m for m in req.messages if m.role in ("user", "assistant")]
     if not convo or convo[-1].role != "user" or not convo[-1].text().strip():
         raise BadConversation("the last message must be a non-empty user message")
-    question = convo[-1].text().strip()
-    if len(question) > max_chars:
-        raise BadConversation(f"the question is longer than {max_chars} characters")
+    question = limits.question(convo[-1].text().strip(), field="messages")
     return question, [Turn(m.role, m.text()) for m in convo[:-1]]
 
 
@@ -103,13 +102,14 @@ def models() -> dict:
 
 
 @router.post("/chat/completions")
-def chat_completions(req: ChatCompletionRequest, answerer: AnswererDep, settings: SettingsDep):
+def chat_completions(req: ChatCompletionRequest, request: Request, answerer: AnswererDep, limits: LimitsDep):
     """Chat completion (plain or streaming) answered from the reports, with citations."""
-    question, history = _split(req, min(MAX_QUESTION, settings.max_question_chars))
+    question, history = _split(req, limits)
     cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     if not req.stream:
         a = answerer.answer(question, history=history)
+        record_answer(request, a, footnotes(a))
         return {"id": cid, "object": "chat.completion", "created": created, "model": MODEL_ID,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": footnotes(a)},
                              "finish_reason": "stop"}],
@@ -126,6 +126,7 @@ def chat_completions(req: ChatCompletionRequest, answerer: AnswererDep, settings
         try:
             for item in answerer.stream(question, history=history):
                 if isinstance(item, Answer):
+                    record_answer(request, item, footnotes(item))
                     tail = footnotes(item)[len(item.text):]
                     if tail:
                         yield chunk({"content": tail})

@@ -1,7 +1,9 @@
 """Frozen types passed between ingest, retriever and server."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,17 @@ class Filters:
     publishers: tuple[str, ...] = ()
     doc_types: tuple[str, ...] = ()
 
+    @classmethod
+    def build(cls, *, year_from: int | None = None, year_to: int | None = None, doc_ids=(), publishers=(),
+              doc_types=()) -> "Filters":
+        """The one way to make Filters from a request or command line: lists become tuples and
+        blank entries are dropped (a blank name restricts nothing)."""
+        def kept(values) -> tuple[str, ...]:
+            return tuple(v for v in values if v.strip())
+
+        return cls(year_from=year_from, year_to=year_to, doc_ids=kept(doc_ids), publishers=kept(publishers),
+                   doc_types=kept(doc_types))
+
     def is_empty(self) -> bool:
         return not (self.year_from or self.year_to or self.doc_ids or self.publishers or self.doc_types)
 
@@ -155,6 +168,14 @@ class Filters:
         if self.doc_types and p.doc_type not in self.doc_types:
             return False
         return True
+
+
+class Searcher(Protocol):
+    """What the layers above need of a search: `HybridRetriever`, or the server's timed wrapper."""
+
+    def search(self, query: str, *, k: int = 10, filters: Filters | None = None) -> list[Hit]: ...
+
+    def window_scores(self, passage: Passage, question: str) -> "Sequence[float]": ...
 
 
 @dataclass

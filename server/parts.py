@@ -1,0 +1,23 @@
+"""The built parts the HTTP layer serves; `rodedraad/assemble.py` builds them, once per process."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from retriever.passages import PassageLookup
+from retriever.types import Searcher
+
+from .learning import LearningService
+from .metrics import InstrumentedAnswerer
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Everything a request may use. `extractive_answerer` answers where nobody can wait for an LLM
+    (Teams); it is `answerer` itself when that one is extractive."""
+
+    searcher: Searcher
+    answerer: InstrumentedAnswerer
+    extractive_answerer: InstrumentedAnswerer
+    passages: PassageLookup
+    learning: LearningService
+    embedding_model: str
