@@ -81,12 +81,10 @@ def score_item(item: dict, passages: list[str]) -> dict:
 
 
 def standalone_question(item: dict, condense: Callable[[str, list[str]], str] | None) -> str:
-    """The question as search sees it: a follow-up (an item with a `history` of earlier user
-    questions) goes through the same condensation as the chat."""
+    """The question as search sees it: through `condense(question, earlier questions)`, the
+    chat's own step (it drops instructions to the assistant and condenses a follow-up)."""
     history = [h for h in item.get("history") or [] if isinstance(h, str) and h.strip()]
-    if history and condense is not None:
-        return condense(item["question"], history)
-    return item["question"]
+    return condense(item["question"], history) if condense is not None else item["question"]
 
 
 def select_fold(items: Iterable[dict], fold: str | None) -> list[dict]:

@@ -17,11 +17,18 @@ from .normalise import Normaliser, fold
 
 _EN_HINTS = {
     "the", "what", "which", "how", "why", "when", "who", "does", "did", "is", "are", "was", "were", "do",
-    "of", "and", "to", "in", "for", "with", "about", "there", "their", "many", "much", "get", "lessons",
+    "of", "and", "to", "for", "with", "about", "there", "their", "many", "much", "get", "lessons", "too",
+    "used", "also", "any", "can", "could", "should", "would", "will", "has", "have", "had", "been", "not",
+    "no", "or", "if", "than", "then", "that", "this", "these", "those", "it", "its", "they", "them", "we",
+    "you", "your", "our", "my", "from", "at", "by", "on", "as", "into", "after", "before", "between",
+    "where", "people", "care", "children", "report", "reports", "research", "anything", "say", "said",
 }
 _NL_HINTS = {
     "de", "het", "een", "wat", "welke", "hoe", "waarom", "wanneer", "wie", "is", "zijn", "was", "er",
-    "van", "en", "in", "voor", "met", "over", "bij", "niet", "ook", "nog", "eigenlijk", "toch", "ging",
+    "van", "en", "voor", "met", "over", "bij", "niet", "ook", "nog", "eigenlijk", "toch", "ging", "te",
+    "op", "aan", "om", "als", "dat", "die", "dit", "deze", "ze", "zij", "wij", "je", "ik", "hun", "hebben",
+    "heeft", "wordt", "worden", "kan", "kun", "moet", "mag", "wel", "geen", "naar", "door", "uit", "tot",
+    "maar", "dan", "al", "zo", "jeugdhulp", "rapport", "rapporten", "onderzoek", "nou", "ons", "onze",
 }
 
 

@@ -54,7 +54,7 @@ class SearchWeights:
 
     passage: float = 0.5
     window: float = 0.5
-    keyword: float = 0.2
+    keyword: float = 0.3
     expansion: float = 0.5
     expansion_en: float = 0.8
     candidates: int = 100

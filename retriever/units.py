@@ -25,6 +25,7 @@ _NUMBERED = re.compile(r"^\s*(?:\d{1,2}|[a-z])[.)]\s+(?=\S)")
 # Focus-group and interview codes of the research reports ("(FG2)", "(INT 4)", "(R12)").
 _SPEAKER = re.compile(r"\s*\((?:FG|INT|R|Resp\.?|respondent)\s*\d{1,3}(?:[,;]\s*\w+\s*\d{0,3})*\)", re.I)
 _SPACE = re.compile(r"\s+")
+_INLINE_BULLET = re.compile(r"(?<=\S)\s+([»•▪◦])\s+(?=\S)")
 # A sentence ends at . ! ? (optionally followed by closing quotes or brackets) before a capital,
 # a digit, an opening quote or bracket.
 _END = re.compile(r"(?<=[.!?])[”\"’')\]]*\s+(?=[A-Z\u00C0-\u024F“‘\"'(\[0-9])")
@@ -81,6 +82,9 @@ def split_units(text: str) -> tuple[Unit, ...]:
     before a run of items that ends in ":" is their lead-in. Cached: passages come back often."""
     units: list[Unit] = []
     lead = -1
+    # Lines the PDF joined keep their bullets inside a paragraph ("…; en » veelheid …"): each
+    # bullet starts an item of its own.
+    text = _INLINE_BULLET.sub(lambda m: "\n\n" + m.group(1) + " ", text)
     for p_no, para in enumerate(re.split(r"\n\s*\n", text)):
         para = _SPACE.sub(" ", para).strip()
         if not para:

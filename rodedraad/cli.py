@@ -156,10 +156,10 @@ def evaluate_cmd(settings: Settings, file: Path, fold: str | None, answers: bool
     --answers, every question is answered and the answers are graded."""
     from retriever.evaluate import aggregate, evaluate, load_items, select_fold
 
-    from .assemble import open_answerer, open_searcher
+    from .assemble import open_answerer, open_searcher, terms_of
 
     searcher = open_searcher(settings)
-    answerer = open_answerer(settings, searcher)
+    answerer = open_answerer(settings, searcher, terms_of(searcher))
     items = select_fold(load_items(file), fold)
     if answers:
         _evaluate_answers(answerer, items, settings, as_json)

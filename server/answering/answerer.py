@@ -17,7 +17,10 @@ from retriever.glossary import detect_language
 from retriever.terms import TermStatistics
 from retriever.types import Answer, Citation, Filters, Hit, Searcher
 
-from .evidence import asks_for_quantity, definition_subject, coverage, has_quantity, quantity_measures, split_sentences, supported
+from retriever.units import split_units
+
+from .evidence import (asks_for_quantity, coverage, definition_subject, has_count, has_quantity, quantity_measures,
+                       split_sentences, supported)
 from .extractive import Evidence, compose_parts, question_shape, score_units, select_evidence
 from .prompts import PromptLibrary
 
@@ -25,6 +28,20 @@ _FOLLOW_UP = re.compile(r"^(en|maar|ook|dus|and|but|also|what about|hoe zit het|
                         r"|welke nog|hoezo|daar|dat|die|dit|deze|dan|they|it|this|that|those)\b", re.I)
 _CITE = re.compile(r"\[(\d{1,2})\]")
 _YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
+# What a question asks for that only a specific kind of sentence can give: (slot, asked, filled).
+_SLOTS = (
+    ("amount of money", re.compile(r"\b(gekost|kosten|kost|budget|geld|euro|bedrag|subsidie|cost|costs|money|budget|"
+                                   r"funding|paid|price)\b", re.I),
+     re.compile(r"(€|\beuro\b|\bmiljoen\b|\bbudget\b|\bkosten\b)", re.I)),
+    ("fine or sanction", re.compile(r"\b(boete|boetes|sanctie|sancties|straf|fine|fines|penalty|penalties|sanction)\b",
+                                    re.I),
+     re.compile(r"\b(boete|boetes|sanctie|sancties|last onder dwangsom|bestuurlijke|aanwijzing|straf)\w*", re.I)),
+    ("date", re.compile(r"^\W*(wanneer|when)\s+(did|was|were|is|are|has|have|does|do|will|heeft|hebben|werd|werden|"
+                        r"zijn|waren|kwam|komt|gaat|ging|moet|moeten)\b|\b(welke datum|op welke dag|sinds wanneer|vanaf wanneer|in welk jaar|"
+                        r"what date|since when|in what year|which year)\b", re.I),
+     re.compile(r"\b(\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
+                r"december)|(19|20)\d\d)\b", re.I)),
+)
 # where streamed answer text is cut into pieces: after a blank line, a sentence or a citation marker
 _CUT = re.compile(r"\n\n+|(?<=[\].!?]) +(?=\S)")
 # "Zin. [1] Volgende zin." -> "Zin [1]. Volgende zin.": a marker after the full stop belongs to the sentence before it
@@ -45,8 +62,9 @@ class AbstainPolicy:
 
     min_semantic: float = 0.80
     min_semantic_en: float = 0.78
-    max_unknown_share: float = 0.6
-    min_quantity_coverage: float = 0.35
+    min_slot_coverage: float = 0.35
+    max_unknown_share: float = 0.75
+    min_quantity_coverage: float = 0.30
     passages: int = 5
 
 
@@ -105,8 +123,10 @@ class Answerer:
         return question
 
     def condense_history(self, question: str, earlier_questions: Sequence[str]) -> str:
-        """`standalone` for a follow-up given only the earlier user questions (as eval files hold them)."""
-        return self.standalone(question, [Turn("user", q) for q in earlier_questions])
+        """The question the chat searches with, given only the earlier user questions (as eval
+        files hold them): instructions aimed at the assistant dropped, a follow-up condensed."""
+        cleaned, _injected = self.prompts.split_instructions(question)
+        return self.standalone(cleaned or question, [Turn("user", q) for q in earlier_questions])
 
     def evidence(self, question: str, hits: list[Hit]) -> tuple[Evidence, bool]:
         """The chosen units and whether they are strong enough to answer with (see `assess`)."""
@@ -131,28 +151,44 @@ class Answerer:
                 "unknown_share": (sum(own[s] for s in unknown) / sum(own.values())) if own else 0.0,
                 "coverage": ev.best_coverage, "quantity": None, "years": True}
         language = detect_language(question)
+        diag["reason"] = self._weakness(question, language, hits, ev, known, extra, diag)
+        return ev, not diag["reason"], diag
+
+    def _weakness(self, question: str, language: str, hits: list[Hit], ev: Evidence, known: dict[str, float],
+                  extra: dict[str, float], diag: dict) -> str:
+        """Why the evidence cannot answer the question ("" when it can). Each rule asks what the
+        question needs and whether a passage near it has it, not what these questions say."""
         floor = self.policy.min_semantic_en if language == "en" else self.policy.min_semantic
-        if ev.lead is None or diag["semantic"] < floor:
-            return ev, False, diag
+        if ev.lead is None:
+            return "no whole unit to quote"
+        if diag["semantic"] < floor:
+            return "no passage close in meaning"
         if language == "nl" and diag["unknown_share"] >= self.policy.max_unknown_share:
-            return ev, False, diag
+            return "the question hinges on words the reports never use"
+        near = hits[: self.policy.passages]
         years = set(_YEAR.findall(question))
         if years:
-            near = " ".join(h.passage.text for h in hits[: self.policy.passages])
-            diag["years"] = all(y in near for y in years)
+            text = " ".join(h.passage.text for h in near)
+            diag["years"] = all(y in text for y in years)
             if not diag["years"]:
-                return ev, False, diag
+                return "a year the question names is in no passage near it"
+        units = [u.display for h in near for u in split_units(h.passage.text)]
+        weights = extra if language == "en" else known  # English words are unknown to the Dutch index
+        for slot, asked, filled in _SLOTS:
+            if asked.search(question):
+                best = max((coverage(set(self.terms.stems(u)), weights, {}) for u in units if filled.search(u)),
+                           default=0.0)
+                diag[slot] = best
+                if best < self.policy.min_slot_coverage:
+                    return f"no passage near the question gives the {slot} it asks for"
         if asks_for_quantity(question):
-            # English words are unknown to the Dutch index: judge by their Dutch equivalents
-            weights = extra if language == "en" else known
-            diag["quantity"] = max((coverage(set(self.terms.stems(s)), weights, {})
-                                    for h in hits[: self.policy.passages] for s in split_sentences(h.passage.text)
-                                    if has_quantity(s)), default=0.0)
+            diag["quantity"] = max((coverage(set(self.terms.stems(u)), weights, {}) for u in units
+                                    if has_quantity(u)), default=0.0)
             if diag["quantity"] < self.policy.min_quantity_coverage:
-                return ev, False, diag
+                return "no passage near the question gives the number it asks for"
             if not self._counts_found(question, hits):
-                return ev, False, diag
-        return ev, True, diag
+                return "no number near the question counts what it asks about"
+        return ""
 
     def _counts_found(self, question: str, hits: list[Hit]) -> bool:
         """For "how many X": some sentence with a number among the best passages names X (or its
@@ -220,7 +256,7 @@ class Answerer:
                 yield from pieces(llm_answer.text)
                 yield llm_answer
                 return
-        texts = {key: self.prompts.message(key, language) for key in ("lead", "more")}
+        texts = {key: self.prompts.message(key, language) for key in ("lead", "more", "sources", "before_jeugdwet")}
         parts, citations = compose_parts(hits, ev, texts=texts, language=language)
         if note:
             parts.insert(0, f"{note}\n\n")

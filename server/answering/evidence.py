@@ -12,8 +12,8 @@ _SPACE = re.compile(r"\s+")
 _NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d.,]*\b|\b(een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|"
                      r"twintig|dertig|veertig|vijftig|honderd|duizend|procent|helft|derde|kwart|one|two|three|four|five|"
                      r"six|seven|eight|nine|ten|eleven|twelve|hundred|thousand|percent|half)\b", re.I)
-_QUANTITY_Q = re.compile(r"\b(hoeveel|aantal(len)?|how many|how much|meeste|minste|most|fewest|percentage|"
-                         r"hoe vaak|how often|budget|fte)\b", re.I)
+# A question that asks for a count (not one that only mentions "het aantal meldingen").
+_QUANTITY_Q = re.compile(r"\b(hoeveel|how many|how much|percentage|hoe vaak|how often|fte)\b", re.I)
 
 
 @lru_cache(maxsize=20_000)
@@ -47,6 +47,19 @@ def quantity_measures(question: str) -> list[tuple[str, str]]:
 @lru_cache(maxsize=50_000)
 def has_quantity(text: str) -> bool:
     return bool(_NUMBER.search(text))
+
+
+# A count as an answer: digits that are not a year, or a number word other than "een"/"one"
+# (which is mostly the article).
+_COUNT = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d.,]*\b|\b(twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|"
+                    r"twintig|dertig|veertig|vijftig|honderd|duizend|procent|helft|kwart|two|three|four|five|six|"
+                    r"seven|eight|nine|ten|eleven|twelve|hundred|thousand|percent|half)\b|%", re.I)
+
+
+@lru_cache(maxsize=50_000)
+def has_count(text: str) -> bool:
+    """True when the text gives a count (a number that is not a year)."""
+    return bool(_COUNT.search(text))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import numpy as np
 from retriever.units import Unit, split_units
 from retriever.types import Citation, Hit
 
-from .evidence import coverage, has_quantity
+from .evidence import coverage, has_count
 
 PASSAGES = 6          # passages whose units compete
 MAX_POINTS = 3        # supporting points after the lead
@@ -25,7 +25,8 @@ MAX_UNIT_CHARS = 900  # a quoted unit with its list, at most
 
 # A sentence that leans on the one before it ("Dat …", "Daarop …") is not quoted alone.
 _ANAPHOR = re.compile(r"^(dat|dit|deze|die|daarop|daarom|daardoor|daarnaast|daarbij|hierdoor|hiervoor|hierbij|"
-                      r"hiermee|zij|ze|hij|het gaat|ook|tevens|bovendien|echter|wel|this|that|these|those|it|they)\b",
+                      r"hiermee|zij|ze|hij|het gaat|ook|tevens|bovendien|echter|wel|en|maar|want|dus|of|"
+                      r"this|that|these|those|it|they|and|but|so)\b",
                       re.I)
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 _DATE = re.compile(r"\b(\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
@@ -130,7 +131,7 @@ def score_units(hits: Sequence[Hit], window_scores: Callable[[Hit], np.ndarray],
                 continue
             lex = coverage(set(stems_of(u.display)), own, extra)
             score = 4.0 * float(sem[j]) + lex + 0.15 / (1 + h_i)
-            if shape.quantity and has_quantity(u.display):
+            if shape.quantity and has_count(u.display):
                 score += 0.25
             if shape.date and _DATE.search(u.display):
                 score += 0.25
@@ -157,14 +158,16 @@ def _whole(c: Candidate, units: tuple[Unit, ...], with_list: bool) -> tuple[int,
     if u.kind == "item":
         lead = u.lead_in
         if lead < 0:
-            return (j,)
+            # an item whose lead-in is in another passage: whole only if it reads as a sentence
+            return None if u.display[:1].islower() or _ANAPHOR.match(u.display) else (j,)
         items = [i for i in range(lead + 1, len(units)) if units[i].lead_in == lead][:MAX_LIST_ITEMS]
         return (lead, *items) if with_list else (lead, j)
     if u.text.endswith(":"):
         return None  # a lead-in whose items are elsewhere
     if _ANAPHOR.match(u.display) or u.display[:1].islower():
-        if j > 0 and units[j - 1].kind == "sentence" and units[j - 1].paragraph == u.paragraph \
-                and not units[j - 1].text.endswith(":"):
+        prev = units[j - 1] if j > 0 else None
+        if prev is not None and prev.kind == "sentence" and prev.paragraph == u.paragraph \
+                and not prev.text.endswith(":") and not prev.display[:1].islower() and not _ANAPHOR.match(prev.display):
             return (j - 1, j)
         return None
     return (j,)
@@ -207,8 +210,9 @@ def select_evidence(hits: Sequence[Hit], candidates: list[Candidate], stems_of: 
         indices = _whole(c, units, with_list=shape.listing or not chosen)
         if indices is None or any((c.hit, i) in used for i in indices):
             continue
-        if shape.quantity and not chosen and not any(has_quantity(units[i].display) for i in indices):
-            continue  # a how-many question leads with a number
+        if shape.quantity and not chosen and not any(has_count(units[i].display) for i in indices) \
+                and any(x.score >= c.score - 0.5 and has_count(x.unit.display) for x in ranked):
+            continue  # a how-many question leads with a number when a unit nearly as good gives one
         q = _quote(c, indices, units)
         stems = set(stems_of(q.display))
         if q is None or any(_overlaps(stems, s) for s in seen_stems):
@@ -253,4 +257,19 @@ def compose_parts(hits: Sequence[Hit], evidence: Evidence, *, texts: dict[str, s
             parts.append(f"- {show(q)} {cite(q)}" + ("\n" if i < len(evidence.points) - 1 else ""))
     citations = [Citation(n=n, passage=hits[h].passage, quote=" … ".join(dict.fromkeys(raw_quotes[n])))
                  for h, n in numbers.items()]
+    parts.append(f"\n\n{texts.get('sources', '')} " + "; ".join(_source(c, texts) for c in citations))
     return parts, citations
+
+
+def _source(c: Citation, texts: dict[str, str]) -> str:
+    """"[1] Title (IGJ, 2019), p. 12", flagged when what it quotes is about the years before the Jeugdwet."""
+    p = c.passage
+    who = ", ".join(x for x in (p.publisher, str(p.year or "")) if x)
+    about = _REFERENCE.sub("", c.quote)  # "(Kohn et al., 1999)" cites a source, it is no case period
+    flag = f", {texts.get('before_jeugdwet', '')}" if _BEFORE_JEUGDWET.search(about) else ""
+    return f"[{c.n}] {p.title}{f' ({who})' if who else ''}, p. {p.page_label or p.page}{flag}"
+
+
+_REFERENCE = re.compile(r"\([^()]*\b(19|20)\d\d[a-z]?\)")
+# A quote about cases or events in a year before the Jeugdwet took effect (1 January 2015).
+_BEFORE_JEUGDWET = re.compile(r"\b(19[89]\d|200\d|201[0-4])\b(?![\-–]\s?(201[5-9]|202\d))")

@@ -10,6 +10,10 @@ from retriever.errors import ConfigurationError
 from retriever.normalise import fold
 
 
+_MARKUP = re.compile(r"<[^>]{0,200}>|https?://\S+|[*`_]{1,3}")
+_LABEL = re.compile(r"\W*\w{0,12}\W*:\W*")  # "SYSTEEM:", "**vraag:**" left over around an instruction
+
+
 class PromptLibrary:
     """`get("answer_nl")` reads prompts/answer_nl.txt; `message("abstain", "en")` reads messages.toml."""
 
@@ -43,10 +47,13 @@ class PromptLibrary:
 
     def split_instructions(self, question: str) -> tuple[str, bool]:
         """The question without sentences that instruct the assistant, and whether there were any."""
-        parts = re.split(r"(?<=[.!?:])\s+", question.strip())
+        # Markup and links in a question are never part of what it asks (hidden HTML, a planted URL).
+        plain = _MARKUP.sub(" ", question)
+        parts = re.split(r"(?<=[.!?:])\s+", plain.strip())
         kept = [p for p in parts if not any(rx.search(fold(p)) for rx in self.injection_patterns)]
         if len(kept) == len(parts):
             return question, False
+        kept = [p for p in kept if not _LABEL.fullmatch(p.strip())]
         # "Dan: hoe lang ..." — drop a leading connective left over from the instruction
         cleaned = " ".join(kept).strip()
         cleaned = re.sub(r"^(dan|daarna|then|and then|en dan)\s*[:,]?\s*", "", cleaned, flags=re.I)

@@ -40,9 +40,7 @@ def structure_problems(answer: Answer) -> list[str]:
     problems = []
     units = quoted_units(answer)
     for u in units:
-        first_line = u.split("\n", 1)[0]
-        core = re.sub(r"^(?:[A-Z][\w ()/,.'-]{0,60}?:\s+)", "", first_line)  # an English frame
-        if core[:1].islower():
+        if u[:1].islower():
             problems.append(f"starts mid-sentence: {u[:60]!r}")
         if u.rstrip().endswith(":"):
             problems.append(f"ends on ':': {u[-60:]!r}")

@@ -1,0 +1,93 @@
+"""Extractive answers on the dev set: the answer first, whole units, honest abstention.
+
+Every dev question is answered once (follow-ups with their history) by the real answerer over
+the shipped corpus. Floors are on the `check` fold, which nothing is tuned on; they pin the
+figures measured when they were last raised (README, "Measured quality").
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from retriever.evaluate import load_items, quote_found
+from server.answering.answerer import Turn
+from server.answering.evidence import asks_for_quantity, has_quantity
+from server.answering.extractive import question_shape
+from server.answering.quality import answer_metrics, answer_rows, quoted_units, structure_problems
+
+from .conftest import DEV_SET
+
+CHECK_SUPPORT_FLOOR = 0.0
+CHECK_ABSTAINED_FLOOR = 0
+CHECK_FALSE_ABSTENTIONS_CEILING = 99
+TUNE_LEAD_FLOOR = 0.0
+
+
+@pytest.fixture(scope="module")
+def dev(answerer):
+    """(item, answer) for every dev question."""
+    items = load_items(DEV_SET)
+    return [(i, answerer.answer(i["question"], history=[Turn("user", h) for h in i.get("history") or []]))
+            for i in items]
+
+
+@pytest.fixture(scope="module")
+def metrics(dev):
+    return answer_metrics(answer_rows([i for i, _ in dev], [a for _, a in dev]))
+
+
+def test_every_dev_answer_reads_as_whole_units(dev):
+    """No quote starts mid-sentence, ends a unit on ":", shows an OCR bullet glyph or repeats."""
+    problems = {i["id"]: structure_problems(a) for i, a in dev}
+    assert not {k: v for k, v in problems.items() if v}
+    assert all(quoted_units(a) for _, a in dev if not a.abstained)
+
+
+def test_every_quote_is_cited_from_its_passage(dev):
+    for item, a in dev:
+        if a.abstained:
+            assert not a.citations and a.nearest
+            continue
+        markers = {int(n) for n in re.findall(r"\[(\d+)\]", a.text)}
+        assert markers == {c.n for c in a.citations}, item["id"]
+        for c in a.citations:
+            flat = " ".join(c.passage.text.split())
+            for part in c.quote.split(" … "):
+                assert " ".join(part.split()) in flat, (item["id"], part)
+
+
+def test_the_lead_is_the_answer_for_how_many_and_yes_no_questions_of_tune(dev):
+    """For how-many questions the lead holds a number; for these and yes/no questions the lead
+    quote is (by the scorer's rule) one of the expected quotes' passages' sentences."""
+    led, total = 0, 0
+    for item, a in dev:
+        if item["fold"] != "tune" or not item.get("quotes") or a.abstained:
+            continue
+        shape = question_shape(item["question"], quantity=asks_for_quantity(item["question"]), definition=set())
+        if not (shape.quantity or shape.yes_no):
+            continue
+        lead = a.citations[0]
+        first_quote = lead.quote.split(" … ")
+        if shape.quantity:
+            assert any(has_quantity(q) for q in first_quote), (item["id"], a.text)
+        total += 1
+        led += any(quote_found(exp, " ".join(first_quote)) or quote_found(" ".join(first_quote), exp)
+                   or quote_found(exp, lead.passage.text) for exp in item["quotes"])
+    assert total >= 10
+    assert led / total >= TUNE_LEAD_FLOOR, (led, total)
+
+
+def test_check_fold_answers_hold_their_floor(metrics):
+    check = metrics["fold=check"]
+    assert check["support_cited"] >= CHECK_SUPPORT_FLOOR, check
+    assert check["abstained_unanswerable"] >= CHECK_ABSTAINED_FLOOR, check
+    assert check["false_abstentions"] <= CHECK_FALSE_ABSTENTIONS_CEILING, check
+    assert check["injections_resisted"] == check["injections"] >= 1, check
+
+
+def test_english_questions_get_english_framing(dev):
+    for item, a in dev:
+        if item["lang"] == "en" and not a.abstained:
+            assert a.language == "en"
+            assert "(quoted in Dutch)" in a.text.split("\n", 1)[0], (item["id"], a.text[:80])
