@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable
 
 from retriever.types import Chunk, DocumentInfo, Page
 
+from retriever.units import UNITS_VERSION
+
 from .clean import Paragraph
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u00C0-\u024F“‘(\d])")
@@ -84,7 +86,8 @@ def chunk_paragraphs(
         sec = section()
         themes = tag_themes(f"{sec}\n{text}")
         cid = chunk_id(doc.doc_id, buf_page, section_path(), text,
-                       f"{doc.title}|{doc.publisher}|{doc.year}|{doc.doc_type}|{doc.url}|{labels[buf_page]}|{','.join(themes)}")
+                       f"{doc.title}|{doc.publisher}|{doc.year}|{doc.doc_type}|{doc.url}|{labels[buf_page]}|{','.join(themes)}"
+                       f"|u{UNITS_VERSION}")
         path = section_path()
         chunks.append(Chunk(chunk_id=cid, doc=doc, text=text, search_text=normalise(f"{path}\n{text}"),
                             page=buf_page, page_label=labels[buf_page], section=sec,

@@ -23,6 +23,7 @@ from pypdf import PdfReader
 from tqdm import tqdm
 
 from retriever.index import ReportIndex
+from retriever.units import UNITS_VERSION
 from retriever.errors import UnreadableDocument
 from retriever.types import Chunk, FileOutcome, IngestReport, Page
 
@@ -194,7 +195,7 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
     files, problems = discover(paths)
     report.files.extend(problems)
     max_tokens = index.embedder.max_tokens
-    settings_key = f"{PIPELINE_VERSION}|{index.embedder.name}|{chunk_tokens}|{getattr(tag_themes, 'version', '')}"
+    settings_key = f"{PIPELINE_VERSION}|u{UNITS_VERSION}|{index.embedder.name}|{chunk_tokens}|{getattr(tag_themes, 'version', '')}"
     known = records.files()
     used_ids = {v: k for k, v in known.items()}
     changed = False

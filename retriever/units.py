@@ -32,6 +32,11 @@ _END = re.compile(r"(?<=[.!?])[”\"’')\]]*\s+(?=[A-Z\u00C0-\u024F“‘\"'(\[
 _WORD_BEFORE = re.compile(r"([\w.]+)\.$")
 
 
+# Part of every passage's id and of the ingest settings: how passages split into units decides
+# which windows are embedded, so a change here re-embeds them.
+UNITS_VERSION = "1"
+
+
 @dataclass(frozen=True)
 class Unit:
     """A whole sentence or list item of a passage.
