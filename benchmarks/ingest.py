@@ -55,6 +55,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--extra", type=Path, default=ROOT.parent / "shared" / "corpus-extra")
     ap.add_argument("--limit-files", type=int, default=0, help="Use only the first N files of corpus-extra.")
+    ap.add_argument("--per-folder", type=int, default=0,
+                    help="Use only the first N files of each folder of corpus-extra (a bounded run over every kind).")
     ap.add_argument("--scan-pages", type=int, default=4,
                     help="Also ingest an image-only PDF of this many pages of the Nivel report (0: none).")
     ap.add_argument("--ocr", choices=["auto", "off"], default="auto")
@@ -63,6 +65,15 @@ def main() -> None:
     files, _ = discover([ROOT / "corpus", args.extra])
     if args.limit_files:
         files = files[: 2 + args.limit_files]
+    if args.per_folder:
+        extra, taken = args.extra.resolve(), {}
+        kept = []
+        for f in files:
+            folder = f.relative_to(extra).parts[0] if f.is_relative_to(extra) else "corpus"
+            taken[folder] = taken.get(folder, 0) + 1
+            if folder == "corpus" or taken[folder] <= args.per_folder:
+                kept.append(f)
+        files = kept
     data_dir = Path(tempfile.mkdtemp(prefix="rodedraad-bench-"))
     if args.scan_pages:
         files.append(make_scan(data_dir / "scans" / "nivel-gescand.pdf", args.scan_pages))
@@ -101,7 +112,7 @@ def main() -> None:
     t_cli = time.perf_counter() - t0
 
     failed = report.failed
-    print(f"files: {len(files)} ({len(failed)} failed)")
+    print(f"files: {len(files)} ({len(failed)} failed): {' '.join(sorted({Path(f).parent.name for f in files}))}")
     for f in failed:
         print(f"  failed: {Path(f.path).name}: {f.reason}")
     for f in report.files:

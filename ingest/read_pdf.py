@@ -100,6 +100,8 @@ def read_pdf(path: Path, *, scanner: PageScanner | None = None) -> tuple[list[Pa
     scanned = scanner.read(path, texts) if scanner is not None else {}
     for number, ocr_page in scanned.items():
         texts[number - 1] = ocr_page.text
+    for number in scanner.left_out if scanner is not None else ():
+        texts[number - 1] = ""  # a junk layer over a scan must not be indexed either
     if sum(len(t.strip()) for t in texts) < _MIN_CHARS * max(1, len(texts) // 10):
         if scanned:
             raise UnreadableDocument(path, f"scanned PDF: OCR found no text on its {len(scanned)} scanned page(s)")

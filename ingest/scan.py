@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import unicodedata
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -158,6 +159,7 @@ class PageScanner:
         self.pause = pause
         self.engine = engine
         self.pages: dict[int, OcrPage] = {}
+        self.left_out: list[int] = []  # scanned pages not read (mode off): their text layer is not used
         self.seconds = 0.0
         self.engine_version = ""
 
@@ -193,6 +195,7 @@ class PageScanner:
         if not reasons:
             return {}
         if self.mode == "off":
+            self.left_out = sorted(reasons)
             log.warning("%s: %d scanned page(s) left out (RODEDRAAD_OCR=off): %s", path, len(reasons),
                         ", ".join(map(str, sorted(reasons))))
             return {}
@@ -201,8 +204,6 @@ class PageScanner:
         except NeedsOcr as e:
             raise UnreadableDocument(path, f"{e}; {len(reasons)} of {len(texts)} pages are scans") from None
         self.engine_version = f"{engine.version} {engine.languages} {engine.dpi}dpi"
-        import time
-
         import pypdfium2 as pdfium
 
         started = time.perf_counter()

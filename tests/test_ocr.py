@@ -301,10 +301,10 @@ def test_bar_mask_finds_bars_and_not_text():
 
 # -- settings, limits and failures -------------------------------------------------------------------
 
-def _small_scan() -> bytes:
+def _small_scan(junk_layer: str = "") -> bytes:
     """One small scanned page: the top of the Toezine article."""
     img = render(1, TOEZINE_PDF)
-    return image_only_pdf([img.crop((0, 0, img.width, img.height // 4))])
+    return image_only_pdf([img.crop((0, 0, img.width, img.height // 4))], junk_layer=junk_layer)
 
 
 def test_without_tesseract_a_scanned_pdf_fails_by_name_with_what_to_install(tmp_path, monkeypatch):
@@ -329,7 +329,7 @@ def test_ocr_off_leaves_scanned_pages_out(tmp_path):
     mixed = PdfWriter(clone_from=NIVEL_PDF)
     while len(mixed.pages) > 1:
         mixed.remove_page(len(mixed.pages) - 1)
-    mixed.add_page(PdfReader(io.BytesIO(_small_scan())).pages[0])
+    mixed.add_page(PdfReader(io.BytesIO(_small_scan(junk_layer=shifted(text_layer(9))))).pages[0])
     with (folder / "gemengd.pdf").open("wb") as f:
         mixed.write(f)
     index = ReportIndex.open(data_dir=tmp_path / "data", embedder=HashEmbedder(), create=True)
@@ -338,7 +338,7 @@ def test_ocr_off_leaves_scanned_pages_out(tmp_path):
     out = {Path(f.path).name: f for f in report.files}
     assert out["scan.pdf"].status == "failed" and "RODEDRAAD_OCR=auto" in out["scan.pdf"].reason
     assert out["gemengd.pdf"].status == "added" and out["gemengd.pdf"].ocr_pages == 0
-    assert {m["page"] for _c, _d, m in index.scan()} == {1}
+    assert {m["page"] for _c, _d, m in index.scan()} == {1}  # nor its junk layer
     assert time.perf_counter() - started < 30
 
 
