@@ -105,7 +105,9 @@ def main() -> None:
                    ocr_boxes_dir=data_dir / "ocr")
     t_again = time.perf_counter() - t0
 
-    env = {**os.environ, "RODEDRAAD_DATA_DIR": str(data_dir)}
+    # this checkout's code, also when the venv's `rodedraad` was installed from another one
+    env = {**os.environ, "RODEDRAAD_DATA_DIR": str(data_dir),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     cli = [str(Path(sys.executable).parent / "rodedraad"), "ingest", "--quiet", *map(str, files)]
     t0 = time.perf_counter()
     subprocess.run(cli, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)

@@ -29,7 +29,7 @@ from rodedraad.errors import UnreadableDocument
 from rodedraad.types import Chunk
 
 from .chunk import chunk_id
-from .ocr import NEEDS_OCR, NeedsOcr, OcrPage, OcrWord, TesseractEngine
+from .ocr import NeedsOcr, OcrPage, OcrWord, TesseractEngine
 
 log = logging.getLogger(__name__)
 
@@ -258,5 +258,5 @@ def mark_ocr_chunks(chunks: list[Chunk], pages: dict[int, OcrPage]) -> list[Chun
     return out
 
 
-__all__ = ["NEEDS_OCR", "MIN_QUALITY", "OcrMode", "PageScanner", "comparable_words", "image_coverage",
+__all__ = ["MIN_QUALITY", "OcrMode", "PageScanner", "comparable_words", "image_coverage",
            "mark_ocr_chunks", "passage_confidence", "scan_reason", "text_layer_quality"]
