@@ -1,10 +1,17 @@
-"""Ingestion throughput against the embedder's own throughput, and the cost of an unchanged re-run.
+"""Ingestion throughput against the embedder's own throughput, OCR throughput, and the cost of an
+unchanged re-run.
 
-    python benchmarks/ingest.py [--extra /path/to/shared/corpus-extra] [--limit-files N]
+    python benchmarks/ingest.py [--extra /path/to/shared/corpus-extra] [--limit-files N] [--scan-pages N]
 
-Prints pages/s and chunks/s for the shipped corpus plus corpus-extra, the embedder alone on the
-same chunks in the same run, their ratio (goal ≥ 0.85), and the time to re-ingest the unchanged
-corpus in-process and as a fresh `rodedraad ingest` process (goal ≤ 3 s).
+Prints pages/s and chunks/s for the shipped corpus plus corpus-extra (plus a made-up scan: N pages
+of the shipped Nivel report rendered to a 300 dpi image-only PDF, so OCR is measured even when no
+page of corpus-extra needs it), pages/s for text pages and OCR'd pages separately, the share of
+time spent in OCR, every failed file with its reason, the embedder alone on the same chunks in
+the same run, their ratio (goal ≥ 0.85), and the time to re-ingest the unchanged corpus in-process
+and as a fresh `rodedraad ingest` process (goal ≤ 3 s).
+
+Text pages/s is text pages over the ingest time outside OCR (parsing, chunking, embedding and
+writing of every page); OCR pages/s is OCR'd pages over the time in OCR (rendering and Tesseract).
 """
 from __future__ import annotations
 
@@ -25,16 +32,51 @@ from rodedraad.assemble import open_glossary, open_index, open_themes  # noqa: E
 from rodedraad.settings import Settings  # noqa: E402
 
 
+def make_scan(path: Path, pages: int) -> Path:
+    """An image-only PDF of the first `pages` text pages of the Nivel report, at 300 dpi."""
+    import pypdfium2 as pdfium
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = pdfium.PdfDocument(ROOT / "corpus" / "nivel-eshpm-2019-sectorbreed-leren-van-calamiteiten.pdf")
+    c = canvas.Canvas(str(path))
+    for i in range(4, 4 + pages):
+        img = doc[i % len(doc)].render(scale=300 / 72, grayscale=True).to_pil()
+        size = (img.width * 72 / 300, img.height * 72 / 300)
+        c.setPageSize(size)
+        c.drawImage(ImageReader(img), 0, 0, *size)
+        c.showPage()
+    c.save()
+    return path
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--extra", type=Path, default=ROOT.parent / "shared" / "corpus-extra")
     ap.add_argument("--limit-files", type=int, default=0, help="Use only the first N files of corpus-extra.")
+    ap.add_argument("--per-folder", type=int, default=0,
+                    help="Use only the first N files of each folder of corpus-extra (a bounded run over every kind).")
+    ap.add_argument("--scan-pages", type=int, default=4,
+                    help="Also ingest an image-only PDF of this many pages of the Nivel report (0: none).")
+    ap.add_argument("--ocr", choices=["auto", "off"], default="auto")
     args = ap.parse_args()
 
     files, _ = discover([ROOT / "corpus", args.extra])
     if args.limit_files:
         files = files[: 2 + args.limit_files]
+    if args.per_folder:
+        extra, taken = args.extra.resolve(), {}
+        kept = []
+        for f in files:
+            folder = f.relative_to(extra).parts[0] if f.is_relative_to(extra) else "corpus"
+            taken[folder] = taken.get(folder, 0) + 1
+            if folder == "corpus" or taken[folder] <= args.per_folder:
+                kept.append(f)
+        files = kept
     data_dir = Path(tempfile.mkdtemp(prefix="rodedraad-bench-"))
+    if args.scan_pages:
+        files.append(make_scan(data_dir / "scans" / "nivel-gescand.pdf", args.scan_pages))
     settings = Settings(_env_file=None, data_dir=data_dir)
     index = open_index(settings, create=True)
     glossary = open_glossary(settings)
@@ -43,10 +85,13 @@ def main() -> None:
 
     t0 = time.perf_counter()
     report = ingest(files, index=index, normalise=glossary.normaliser, tag_themes=themes,
-                    chunk_tokens=settings.chunk_tokens, progress=False)
+                    chunk_tokens=settings.chunk_tokens, progress=False, ocr=args.ocr,
+                    ocr_boxes_dir=data_dir / "ocr")
     t_ingest = time.perf_counter() - t0
     pages = sum(f.pages for f in report.files)
     chunks = report.chunks_added
+    ocr_pages = sum(f.ocr_pages for f in report.files)
+    t_ocr = sum(f.ocr_seconds for f in report.files)
 
     texts = [doc for _id, doc, _meta in index.scan()]
     t0 = time.perf_counter()
@@ -56,19 +101,32 @@ def main() -> None:
 
     t0 = time.perf_counter()
     again = ingest(files, index=index, normalise=glossary.normaliser, tag_themes=themes,
-                   chunk_tokens=settings.chunk_tokens, progress=False)
+                   chunk_tokens=settings.chunk_tokens, progress=False, ocr=args.ocr,
+                   ocr_boxes_dir=data_dir / "ocr")
     t_again = time.perf_counter() - t0
 
-    env = {**os.environ, "RODEDRAAD_DATA_DIR": str(data_dir)}
+    # this checkout's code, also when the venv's `rodedraad` was installed from another one
+    env = {**os.environ, "RODEDRAAD_DATA_DIR": str(data_dir),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     cli = [str(Path(sys.executable).parent / "rodedraad"), "ingest", "--quiet", *map(str, files)]
     t0 = time.perf_counter()
     subprocess.run(cli, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     t_cli = time.perf_counter() - t0
 
     failed = report.failed
-    print(f"files: {len(files)} ({len(failed)} failed: {', '.join(Path(f.path).name for f in failed) or '-'})")
-    print(f"ingest: {pages} pages, {chunks} chunks in {t_ingest:.1f} s -> {pages / t_ingest:.1f} pages/s, "
+    print(f"files: {len(files)} ({len(failed)} failed): {' '.join(sorted({Path(f).parent.name for f in files}))}")
+    for f in failed:
+        print(f"  failed: {Path(f.path).name}: {f.reason}")
+    for f in report.files:
+        if f.status != "failed" and f.reason:
+            print(f"  note: {Path(f.path).name}: {f.reason}")
+    print(f"ingest: {pages} pages, {chunks} chunks in {t_ingest:.1f} s (total) -> {pages / t_ingest:.1f} pages/s, "
           f"{chunks / t_ingest:.1f} chunks/s")
+    text_pages, t_text = pages - ocr_pages, t_ingest - t_ocr
+    print(f"text pages: {text_pages} in {t_text:.1f} s -> {text_pages / max(t_text, 1e-9):.1f} pages/s")
+    print(f"OCR'd pages: {ocr_pages} in {t_ocr:.1f} s -> "
+          + (f"{ocr_pages / t_ocr:.2f} pages/s ({t_ocr / ocr_pages:.1f} s/page)" if ocr_pages else "-")
+          + f"; share of ingest time in OCR: {t_ocr / t_ingest:.0%}")
     print(f"embedder alone on the same {len(texts)} chunks: {t_embed:.1f} s -> {len(texts) / t_embed:.1f} chunks/s")
     print(f"ratio ingest/embedder throughput: {t_embed / t_ingest:.2f} (goal >= 0.85)")
     print(f"re-ingest unchanged: {t_again:.2f} s in-process ({again.count('unchanged')} unchanged, "

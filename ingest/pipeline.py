@@ -4,7 +4,9 @@
     >>> report.summary()["added"]
 
 Incremental: a file whose bytes, catalog entry and chunking settings are unchanged is not even
-parsed. A bad file is named in the report with its reason and the rest goes on.
+parsed. A bad file is named in the report with its reason and the rest goes on. Scanned PDF pages
+are OCR'd (ingest.scan) with their own progress bar and per-page limit; the file's parse limit
+does not count OCR time.
 """
 from __future__ import annotations
 
@@ -30,8 +32,11 @@ from retriever.types import Chunk, FileOutcome, IngestReport, Page
 from .catalog import describe, doc_id_for, load_catalog
 from .chunk import chunk_paragraphs
 from .clean import page_paragraphs
+from .ocr import MIN_CONFIDENCE
 from .read_pdf import clean_surrogates, read_pdf
 from .read_text import read_text
+from .scan import OcrMode, PageScanner, mark_ocr_chunks
+from .word_boxes import forget_word_boxes, write_word_boxes
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +112,8 @@ def _not_a_pdf(head: bytes) -> str:
     return "something else (no %PDF- header in its first 1024 bytes)"
 
 
-def read_pages(path: Path) -> tuple[list[Page], Callable[[str], bool], dict]:
-    """Pages of a supported file, a running-line test, and file metadata."""
+def read_pages(path: Path, scanner: PageScanner | None = None) -> tuple[list[Page], Callable[[str], bool], dict]:
+    """Pages of a supported file, a running-line test, and file metadata; `scanner` OCRs scanned PDF pages."""
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
         raise UnreadableDocument(path, "empty file (0 bytes)")
@@ -117,7 +122,7 @@ def read_pages(path: Path) -> tuple[list[Page], Callable[[str], bool], dict]:
             head = f.read(1024)
         if b"%PDF-" not in head:  # readers accept the header anywhere in the first 1024 bytes
             raise UnreadableDocument(path, f"a .pdf file that is {_not_a_pdf(head)}, not a PDF")
-        pages, running = read_pdf(path)
+        pages, running = read_pdf(path, scanner=scanner)
         meta = {}
         try:
             m = PdfReader(path).metadata or {}
@@ -160,6 +165,21 @@ def time_limit(path: Path, seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
+@contextmanager
+def paused_time_limit():
+    """Stop time_limit's clock while the body runs: OCR has its own limit per page, and a 500-page
+    scan must not hit the limit meant for a parser that hangs."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    remaining, _interval = signal.setitimer(signal.ITIMER_REAL, 0)
+    try:
+        yield
+    finally:
+        if remaining > 0:
+            signal.setitimer(signal.ITIMER_REAL, remaining)
+
+
 def _name_problem(path: Path) -> str:
     """A reason when the path cannot be stored (a name that is not valid UTF-8)."""
     try:
@@ -172,13 +192,16 @@ def _name_problem(path: Path) -> str:
 
 def chunk_file(path: Path, entry: dict | None, *, doc_id: str, target_tokens: int, max_tokens: int,
                count_tokens: Callable[[str], int], normalise: Callable[[str], str],
-               tag_themes: Callable[[str], tuple[str, ...]]) -> tuple[list[Page], list[Chunk]]:
-    """Read, clean and chunk one file."""
-    pages, is_running, meta = read_pages(path)
+               tag_themes: Callable[[str], tuple[str, ...]],
+               scanner: PageScanner | None = None) -> tuple[list[Page], list[Chunk]]:
+    """Read, clean and chunk one file (OCR'ing scanned PDF pages with `scanner`)."""
+    pages, is_running, meta = read_pages(path, scanner)
     doc = describe(path, pages, {**(entry or {}), "doc_id": doc_id}, meta)
     paragraphs = [para for p in pages for para in page_paragraphs(p.text, p.number, is_running)]
     chunks = chunk_paragraphs(doc, pages, paragraphs, target_tokens=target_tokens, max_tokens=max_tokens,
                               count_tokens=count_tokens, normalise=normalise, tag_themes=tag_themes)
+    if scanner is not None and scanner.pages:
+        chunks = mark_ocr_chunks(chunks, {n: p for n, p in scanner.pages.items() if not p.error})
     if not chunks:
         raise UnreadableDocument(path, "no text found to index")
     return pages, chunks
@@ -186,8 +209,14 @@ def chunk_file(path: Path, entry: dict | None, *, doc_id: str, target_tokens: in
 
 def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[str], str],
            tag_themes: Callable[[str], tuple[str, ...]] = lambda _t: (), chunk_tokens: int = 320,
-           prune: bool = False, progress: bool = True) -> IngestReport:
-    """Bring the index in line with the files under `paths`; returns what happened per file."""
+           prune: bool = False, progress: bool = True, ocr: OcrMode = "auto",
+           ocr_boxes_dir: Path | None = None) -> IngestReport:
+    """Bring the index in line with the files under `paths`; returns what happened per file.
+
+    `ocr` "auto" reads scanned PDF pages with Tesseract (a file that needs it fails by name when
+    Tesseract is missing), "off" leaves them out. The word boxes of OCR'd pages go to
+    `ocr_boxes_dir` (ingest.word_boxes) when given.
+    """
     started = time.perf_counter()
     records = index.records
     assert records is not None, "open the index with create=True"
@@ -195,7 +224,8 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
     files, problems = discover(paths)
     report.files.extend(problems)
     max_tokens = index.embedder.max_tokens
-    settings_key = f"{PIPELINE_VERSION}|u{UNITS_VERSION}|{index.embedder.name}|{chunk_tokens}|{getattr(tag_themes, 'version', '')}"
+    settings_key = (f"{PIPELINE_VERSION}|u{UNITS_VERSION}|{index.embedder.name}|{chunk_tokens}|"
+                    f"{getattr(tag_themes, 'version', '')}|ocr={ocr}")
     known = records.files()
     used_ids = {v: k for k, v in known.items()}
     changed = False
@@ -213,6 +243,7 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
             report.files.append(FileOutcome(os.fsencode(path).decode("utf-8", "backslashreplace"), "failed",
                                             doc_id, reason=problem))
             continue
+        scanner = PageScanner(ocr, progress=progress, pause=paused_time_limit)
         try:
             fp = _fingerprint(path, entry, settings_key)
             state = records.file_state(key)
@@ -222,26 +253,38 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
             with time_limit(path, READ_SECONDS):
                 pages, chunks = chunk_file(path, entry, doc_id=doc_id, target_tokens=chunk_tokens,
                                            max_tokens=max_tokens, count_tokens=index.embedder.count_tokens,
-                                           normalise=normalise, tag_themes=tag_themes)
+                                           normalise=normalise, tag_themes=tag_themes, scanner=scanner)
         except UnreadableDocument as e:
-            report.files.append(FileOutcome(key, "failed", doc_id, reason=e.reason))
+            report.files.append(FileOutcome(key, "failed", doc_id, reason=e.reason, ocr_seconds=scanner.seconds))
             continue
         except Exception as e:  # noqa: BLE001 - any parser failure fails this file only; the run goes on
             log.debug("%s failed", key, exc_info=True)
-            report.files.append(FileOutcome(key, "failed", doc_id, reason=f"{type(e).__name__}: {e}"))
+            report.files.append(FileOutcome(key, "failed", doc_id, reason=f"{type(e).__name__}: {e}",
+                                            ocr_seconds=scanner.seconds))
             continue
         bar.set_postfix_str(f"{path.name[:30]} {len(pages)}p {len(chunks)}c")
         result = index.write_document(doc_id, chunks)
+        read_by_ocr = {n: p for n, p in scanner.pages.items() if not p.error}
+        if ocr_boxes_dir is not None:
+            write_word_boxes(ocr_boxes_dir, doc_id, read_by_ocr, {p.number: p.label for p in pages},
+                             engine=scanner.engine_version, min_confidence=MIN_CONFIDENCE)
+        note = ""
+        if scanner.failed_pages:  # the rest of the file is worth having; say what is missing
+            note = "OCR left out page(s) " + ", ".join(
+                f"{n} ({scanner.pages[n].error})" for n in scanner.failed_pages)
         # Only now is the file done: a run killed before this line redoes it.
         records.set_file_state(key, doc_id, fp, len(pages), len(chunks))
         changed = changed or result.added > 0 or result.deleted > 0
         report.chunks_added += result.added
         report.chunks_deleted += result.deleted
-        report.files.append(FileOutcome(key, "updated" if state else "added", doc_id, len(pages), len(chunks)))
+        report.files.append(FileOutcome(key, "updated" if state else "added", doc_id, len(pages), len(chunks),
+                                        reason=note, ocr_pages=len(read_by_ocr), ocr_seconds=scanner.seconds))
     if prune:
         for key, doc_id in known.items():
             if not Path(key).exists():
                 report.chunks_deleted += index.remove_document(doc_id)
+                if ocr_boxes_dir is not None:
+                    forget_word_boxes(ocr_boxes_dir, doc_id)
                 records.forget_file(key)
                 report.files.append(FileOutcome(key, "removed", doc_id))
                 changed = True

@@ -2,12 +2,15 @@
 
 Labels come from the PDF's /PageLabels when present; else from printed numbers in running
 headers/footers, carried by offset to pages without one; else the PDF page number.
+Scanned pages (no usable text layer) are read by OCR when a PageScanner is given (ingest.scan);
+their text then takes part in running-line and page-number detection like any other page.
 """
 from __future__ import annotations
 
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError, PyPdfError
@@ -16,6 +19,9 @@ from retriever.errors import UnreadableDocument
 from retriever.types import Page
 
 from .running_lines import RunningLines, find_running_lines, labels_from_printed
+
+if TYPE_CHECKING:
+    from .scan import PageScanner
 
 MAX_PAGES = 5000
 # Text per PDF (about a thousand dense printed pages); the same cap as ingest.read_text.MAX_CHARS.
@@ -66,10 +72,12 @@ def _has_page_labels(reader: PdfReader) -> bool:
         return False
 
 
-def read_pdf(path: Path) -> tuple[list[Page], RunningLines]:
+def read_pdf(path: Path, *, scanner: PageScanner | None = None) -> tuple[list[Page], RunningLines]:
     """Pages of a PDF (1-based numbers, printed labels, raw text) and its running lines.
 
-    Raises UnreadableDocument for encrypted, corrupt, empty or image-only PDFs.
+    With a `scanner`, scanned pages are OCR'd (their Page carries `ocr_confidence`). Raises
+    UnreadableDocument for encrypted, corrupt or empty PDFs, and for image-only PDFs whose pages
+    could not be OCR'd.
     """
     reader = _open(path)
     texts: list[str] = []
@@ -89,8 +97,16 @@ def read_pdf(path: Path) -> tuple[list[Page], RunningLines]:
         texts.append(text)
     if len(errors) == len(texts):
         raise UnreadableDocument(path, f"corrupt PDF: no page could be read ({errors[0][:200]})")
+    scanned = scanner.read(path, texts) if scanner is not None else {}
+    for number, ocr_page in scanned.items():
+        texts[number - 1] = ocr_page.text
+    for number in scanner.left_out if scanner is not None else ():
+        texts[number - 1] = ""  # a junk layer over a scan must not be indexed either
     if sum(len(t.strip()) for t in texts) < _MIN_CHARS * max(1, len(texts) // 10):
-        raise UnreadableDocument(path, "PDF has no text layer (scanned images only); it needs OCR first")
+        if scanned:
+            raise UnreadableDocument(path, f"scanned PDF: OCR found no text on its {len(scanned)} scanned page(s)")
+        raise UnreadableDocument(path, "PDF has no text layer (scanned images only); it needs OCR: "
+                                       "set RODEDRAAD_OCR=auto and install tesseract-ocr (see README)")
     running = find_running_lines(texts)
     labels = None
     if _has_page_labels(reader):
@@ -100,5 +116,7 @@ def read_pdf(path: Path) -> tuple[list[Page], RunningLines]:
             labels = None
     if labels is None or len(labels) != len(texts):
         labels = labels_from_printed(running.printed)
-    pages = [Page(number=i + 1, label=labels[i], text=t) for i, t in enumerate(texts)]
+    pages = [Page(number=i + 1, label=labels[i], text=t,
+                  ocr_confidence=round(scanned[i + 1].mean_confidence, 1) if i + 1 in scanned else None)
+             for i, t in enumerate(texts)]
     return pages, running

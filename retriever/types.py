@@ -34,11 +34,13 @@ class ReportRef:
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a document: its 1-based PDF page, its printed label, its text."""
+    """One page of a document: its 1-based PDF page, its printed label, its text, and for a page read
+    by OCR the mean confidence (0-100) of its words (None: text layer)."""
 
     number: int
     label: str
     text: str
+    ocr_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Chunk:
     position: int = 0
     themes: tuple[str, ...] = ()
     context: str = ""  # the section path; searchable by keyword
+    ocr_confidence: float | None = None  # mean OCR word confidence (0-100); None: from the text layer
 
     @property
     def embed_text(self) -> str:
@@ -79,6 +82,8 @@ class Chunk:
             "position": self.position,
             "themes": ";".join(self.themes),
             "search_text": self.search_text,
+            "ocr": self.ocr_confidence is not None,
+            "ocr_confidence": self.ocr_confidence or 0.0,
         }
 
 
@@ -99,6 +104,8 @@ class Passage:
     url: str = ""
     position: int = 0
     themes: tuple[str, ...] = ()
+    ocr: bool = False  # the text was read by OCR: show "tekst via OCR" so readers check the original
+    ocr_confidence: float | None = None
 
     @classmethod
     def from_record(cls, chunk_id: str, text: str, meta: dict) -> "Passage":
@@ -118,6 +125,8 @@ class Passage:
             url=str(meta.get("url", "")),
             position=int(meta.get("position") or 0),
             themes=themes,
+            ocr=bool(meta.get("ocr")),
+            ocr_confidence=float(meta["ocr_confidence"]) if meta.get("ocr") else None,
         )
 
 
@@ -188,6 +197,8 @@ class FileOutcome:
     pages: int = 0
     chunks: int = 0
     reason: str = ""
+    ocr_pages: int = 0  # pages read by OCR in this run
+    ocr_seconds: float = 0.0
 
 
 @dataclass
@@ -217,6 +228,7 @@ class IngestReport:
             "chunks_added": self.chunks_added,
             "chunks_deleted": self.chunks_deleted,
             "pages": sum(f.pages for f in self.files),
+            "ocr_pages": sum(f.ocr_pages for f in self.files),
             "seconds": round(self.seconds, 3),
             "files": [f.__dict__ for f in self.files],
         }

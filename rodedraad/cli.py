@@ -70,7 +70,8 @@ def ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, as_json: bo
     glossary = open_glossary(settings)
     report = run_ingest(list(paths) or [settings.corpus_dir], index=index, normalise=glossary.normaliser,
                         tag_themes=open_themes(settings, glossary), chunk_tokens=settings.chunk_tokens,
-                        prune=prune, progress=not quiet and not as_json)
+                        prune=prune, progress=not quiet and not as_json, ocr=settings.ocr,
+                        ocr_boxes_dir=settings.data_dir / "ocr")
     if report.chunks_added:  # importing the metrics stack costs ~0.5 s: only when there is something to count
         from server.metrics import record_ingest
 
@@ -81,8 +82,13 @@ def ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, as_json: bo
     else:
         for f in report.failed:
             click.echo(f"failed: {f.path}: {f.reason}", err=True)
+        for f in report.files:
+            if f.status != "failed" and f.reason:
+                click.echo(f"note: {f.path}: {f.reason}", err=True)
         click.echo(f"added {summary['added']}, updated {summary['updated']}, unchanged {summary['unchanged']}, "
-                   f"removed {summary['removed']}, failed {summary['failed']}; {summary['chunks_added']} chunks "
+                   f"removed {summary['removed']}, failed {summary['failed']}; "
+                   + (f"{summary['ocr_pages']} pages read by OCR; " if summary["ocr_pages"] else "")
+                   + f"{summary['chunks_added']} chunks "
                    f"embedded, {summary['chunks_deleted']} deleted in {summary['seconds']:.1f} s")
     sys.exit(1 if report.failed else 0)
 

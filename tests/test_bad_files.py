@@ -59,7 +59,7 @@ def _png(w: int = 8, h: int = 8) -> bytes:
 
 
 def _image_only_pdf() -> bytes:
-    """A 'scanned' PDF: each page is one picture, no text layer."""
+    """A 'scanned' PDF with nothing to read: each page is one picture of dotted lines, no text layer."""
     from PIL import Image
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
@@ -73,6 +73,27 @@ def _image_only_pdf() -> bytes:
     for _ in range(2):
         c.drawImage(ImageReader(img), 50, 400, width=400, height=300)
         c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+SCANNED_TEXT = ("Gescand rapport over de jeugdhulp\nDe inspectie stelde vast dat niemand de regie had over de hulp\n"
+                "aan het gezin. De signalen over de veiligheid van het kind werden niet gedeeld.")
+
+
+def _scanned_pdf() -> bytes:
+    """A real scan: a page of text rendered to a 300 dpi picture, no text layer (OCR reads it)."""
+    import pypdfium2 as pdfium
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    page = pdfium.PdfDocument(_pdf([SCANNED_TEXT]))[0]
+    img = page.render(scale=300 / 72, grayscale=True).to_pil()
+    img = img.crop((0, 0, img.width, img.height // 5))  # the printed part: a quick OCR
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(img.width * 72 / 300, img.height * 72 / 300))
+    c.drawImage(ImageReader(img), 0, 0, width=img.width * 72 / 300, height=img.height * 72 / 300)
+    c.showPage()
     c.save()
     return buf.getvalue()
 
@@ -172,7 +193,9 @@ def make_good(folder: Path) -> dict[str, str]:
     (folder / "goed.pdf").write_bytes(_pdf([f"Rapport over toezicht\n{DUTCH[:90]}\n{DUTCH[90:]}",
                                             "Conclusie: de regie over de hulp ontbrak."]))
     (folder / "kapotte-glyphs.pdf").write_bytes(_broken_glyphs_pdf())
-    return {"kapotte-glyphs.pdf": "gewone tekst over de jeugdzorg", "goed-rapport.txt": "niemand had de regie", "notities.md": "De regie ontbrak bij de overdracht",
+    (folder / "gescand.pdf").write_bytes(_scanned_pdf())  # image only: ingested by OCR, no longer refused
+    return {"gescand.pdf": "niemand de regie had over de hulp",
+            "kapotte-glyphs.pdf": "gewone tekst over de jeugdzorg", "goed-rapport.txt": "niemand had de regie", "notities.md": "De regie ontbrak bij de overdracht",
             "windows-1252.txt": "coördinatie van de zorg", "pagina.html": "De wijkteams werkten langs elkaar heen",
             "goed.pdf": "de regie over de hulp ontbrak"}
 
@@ -187,7 +210,7 @@ def make_bad(folder: Path, *, max_pages: int) -> dict[str, str]:
         "versleuteld.pdf": _pdf([DUTCH[:80]], encrypt="geheim"),
         "leeg.pdf": b"",
         "leeg.txt": b"",
-        "gescand.pdf": _image_only_pdf(),
+        "gescand-zonder-tekst.pdf": _image_only_pdf(),
         "eigenlijk-pdf.txt": good_pdf,
         "plaatje.pdf": _png(),
         "te-veel-paginas.pdf": _many_pages_pdf(max_pages + 1),
@@ -208,7 +231,7 @@ def make_bad(folder: Path, *, max_pages: int) -> dict[str, str]:
     os.mkfifo(folder / "pijp.txt")  # reading it would block forever
     return {
         "kapot.pdf": "pdf", "afgebroken.pdf": "pdf", "versleuteld.pdf": "encrypted", "leeg.pdf": "empty",
-        "leeg.txt": "empty", "gescand.pdf": "text layer", "eigenlijk-pdf.txt": "pdf", "plaatje.pdf": "pdf",
+        "leeg.txt": "empty", "gescand-zonder-tekst.pdf": "ocr found no text", "eigenlijk-pdf.txt": "pdf", "plaatje.pdf": "pdf",
         "te-veel-paginas.pdf": "pages", "diep-genest.pdf": "pdf", "paginaboom-lus.pdf": "pdf",
         "zipbom.pdf": "pdf", "enorme-regel.txt": "characters", "rapport.docx": "unsupported",
         "binair.md": "binary", "alleen-script.html": "no text", "lus-a.txt": "symbolic link",
@@ -276,9 +299,15 @@ def test_good_files_keep_their_text_accents_and_no_script(folders, mixed_run):
     client = chromadb.PersistentClient(path=str(root / "data" / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
     got = client.get_collection("rodedraad").get(include=["documents", "metadatas"])
     texts: dict[str, str] = {}
+    ocr: dict[str, set] = {}
     for doc, meta in zip(got["documents"], got["metadatas"]):
         texts[Path(meta["source"]).name] = texts.get(Path(meta["source"]).name, "") + "\n" + doc
+        ocr.setdefault(Path(meta["source"]).name, set()).add((meta["ocr"], meta["ocr_confidence"] > 80))
     assert set(texts) == set(good)
+    # the scan was read by OCR, and says so; everything else came from text
+    assert ocr.pop("gescand.pdf") == {(True, True)}
+    assert all(v == {(False, False)} for v in ocr.values()), ocr
+    assert "De signalen over de veiligheid van het kind werden niet gedeeld." in texts["gescand.pdf"]
     for name, phrase in good.items():
         assert phrase in texts[name], (name, texts[name][:300])
     cp = texts["windows-1252.txt"]
@@ -338,7 +367,7 @@ def test_a_parse_that_hangs_is_cut_off_and_the_run_goes_on(tmp_path, monkeypatch
     from ingest import pipeline
     from retriever.index import ReportIndex
 
-    def endless(path):
+    def endless(path, **_options):
         while True:
             time.sleep(0.01)
 
