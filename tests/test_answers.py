@@ -90,4 +90,5 @@ def test_english_questions_get_english_framing(dev):
     for item, a in dev:
         if item["lang"] == "en" and not a.abstained:
             assert a.language == "en"
-            assert "(quoted in Dutch)" in a.text.split("\n", 1)[0], (item["id"], a.text[:80])
+            first = next(block for block in a.text.split("\n\n") if "[" in block)  # after any injection note
+            assert first.startswith("The reports say (quoted in Dutch):"), (item["id"], a.text[:80])
