@@ -25,14 +25,13 @@ def norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-SOURCES = re.compile(r"\n\n(Bronnen|Sources):.*\Z", re.S)
 FRAMES = re.compile(r"^(The reports say \(quoted in Dutch\):|Verder:|Also:|- )\s*", re.M)
 
 
 def cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
     """(quoted text, its [n] numbers) for each quote of the answer: the lead and the points,
-    without the frame, the bullet dashes and the closing list of sources."""
-    body = FRAMES.sub("", SOURCES.sub("", answer))
+    without the frame, the bullet dashes and the before-the-Jeugdwet flags."""
+    body = FRAMES.sub("", re.sub(r"\] \((over|about) the? ?[^)]*\(2015\)\)", "]", answer))
     out = []
     for m in re.finditer(r"(.+?)((?:\s*\[\d+\])+)(?=\s|$)", body, re.S):
         out.append((m.group(1).strip().strip("“”"), [int(n) for n in CITE.findall(m.group(2))]))

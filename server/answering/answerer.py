@@ -256,7 +256,7 @@ class Answerer:
                 yield from pieces(llm_answer.text)
                 yield llm_answer
                 return
-        texts = {key: self.prompts.message(key, language) for key in ("lead", "more", "sources", "before_jeugdwet")}
+        texts = {key: self.prompts.message(key, language) for key in ("lead", "more", "before_jeugdwet")}
         parts, citations = compose_parts(hits, ev, texts=texts, language=language)
         if note:
             parts.insert(0, f"{note}\n\n")

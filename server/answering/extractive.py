@@ -240,7 +240,9 @@ def compose_parts(hits: Sequence[Hit], evidence: Evidence, *, texts: dict[str, s
     def cite(q: Quote) -> str:
         n = numbers.setdefault(q.hit, len(numbers) + 1)
         raw_quotes.setdefault(n, []).append(q.raw)
-        return f"[{n}]"
+        # Old lessons are not current policy: say so where a quote is about the years before 2015.
+        flag = f" ({texts['before_jeugdwet']})" if texts.get("before_jeugdwet") and before_jeugdwet(q.raw) else ""
+        return f"[{n}]{flag}"
 
     def show(q: Quote) -> str:
         return f"“{q.display}”" if language == "en" else q.display
@@ -257,17 +259,13 @@ def compose_parts(hits: Sequence[Hit], evidence: Evidence, *, texts: dict[str, s
             parts.append(f"- {show(q)} {cite(q)}" + ("\n" if i < len(evidence.points) - 1 else ""))
     citations = [Citation(n=n, passage=hits[h].passage, quote=" … ".join(dict.fromkeys(raw_quotes[n])))
                  for h, n in numbers.items()]
-    parts.append(f"\n\n{texts.get('sources', '')} " + "; ".join(_source(c, texts) for c in citations))
     return parts, citations
 
 
-def _source(c: Citation, texts: dict[str, str]) -> str:
-    """"[1] Title (IGJ, 2019), p. 12", flagged when what it quotes is about the years before the Jeugdwet."""
-    p = c.passage
-    who = ", ".join(x for x in (p.publisher, str(p.year or "")) if x)
-    about = _REFERENCE.sub("", c.quote)  # "(Kohn et al., 1999)" cites a source, it is no case period
-    flag = f", {texts.get('before_jeugdwet', '')}" if _BEFORE_JEUGDWET.search(about) else ""
-    return f"[{c.n}] {p.title}{f' ({who})' if who else ''}, p. {p.page_label or p.page}{flag}"
+def before_jeugdwet(quote: str) -> bool:
+    """True when a quote is about cases or events in the years before the Jeugdwet (2015); a
+    literature reference such as "(Kohn et al., 1999)" is not such a year."""
+    return bool(_BEFORE_JEUGDWET.search(_REFERENCE.sub("", quote)))
 
 
 _REFERENCE = re.compile(r"\([^()]*\b(19|20)\d\d[a-z]?\)")
