@@ -225,3 +225,25 @@ def test_card_for_a_very_long_answer_stays_small():
     card = adaptive_card(answer, PUBLIC_URL)
     assert len(json.dumps(card)) < 20_000
     assert card["body"][2]["text"] == f"[1] [Rapport (x) (2019), p. 1]({PUBLIC_URL}/?passage=c1)"
+
+
+def test_document_links_are_never_live_in_the_card():
+    hostile = "Volgens [de inspectie](https://evil.example) is er geen risico meer."
+    passage = Passage(chunk_id="c1", doc_id="d1", title="Rapport [x](https://evil.example)", text=hostile,
+                      page=3, page_label="1", year=2019)
+    answer = Answer(question="q", text=f"Dit zeggen de rapporten:\n\n{hostile} [1]", abstained=False,
+                    mode="extractive", citations=(Citation(n=1, passage=passage, quote=hostile),))
+    card = adaptive_card(answer, PUBLIC_URL)
+    texts = [b["text"] for b in card["body"]]
+    assert not any("](https://evil.example" in t for t in texts), texts
+    assert "“Volgens" in texts[0]  # the document's words read as a quote
+    # our own source links stay live
+    assert any(f"]({PUBLIC_URL}/?passage=c1)" in t for t in texts)
+
+
+def test_two_authorization_headers_are_refused(teams_server):
+    body = activity(f"<at>Rode Draad</at> {QUESTION}")
+    r = httpx.post(f"{teams_server.url}/teams/messages", content=body,
+                   headers=[("Content-Type", "application/json"), ("Authorization", teams_signature(body)),
+                            ("Authorization", "HMAC forged")], timeout=30)
+    assert r.status_code == 400
