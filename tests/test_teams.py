@@ -18,6 +18,7 @@ from server.answering.answerer import Answerer
 from server.bots import teams
 from server.bots.incoming import clean_teams_text
 from server.bots.teams_card import adaptive_card
+from server.document_text import card_text, mark_quotes
 
 from .conftest import LiveServer
 
@@ -50,6 +51,11 @@ def activity(text: str) -> bytes:
                         "tenant": {"id": str(uuid.uuid4())}},
         "replyToId": None, "value": None, "locale": "nl-NL",
     }).encode()
+
+
+def shown(answer) -> str:
+    """The answer as the card shows it: its quotes marked as quotes, document links made inert."""
+    return card_text(mark_quotes(answer.text, answer.citations))
 
 
 def send(server, body: bytes, authorization: str | None) -> httpx.Response:
@@ -95,7 +101,7 @@ def test_signed_message_gets_an_adaptive_card_with_answer_and_sources(teams_serv
     assert r.status_code == 200 and time.monotonic() - started < 5.0
     card = card_of(r)
     texts = [b["text"] for b in card["body"] if b["type"] == "TextBlock"]
-    assert texts[0] == expected.text          # the mention was stripped: the library's own answer to the question
+    assert texts[0] == shown(expected)        # the mention was stripped: the library's own answer to the question
     assert "<at>" not in json.dumps(card)
     for c in expected.citations:
         line = next(t for t in texts if t.startswith(f"[{c.n}] "))
@@ -172,7 +178,7 @@ def test_teams_uses_the_extractive_answer_even_when_the_app_uses_an_llm(corpus_s
         r = send(srv, body, teams_signature(body))
         assert r.status_code == 200 and time.monotonic() - started < 5.0
         card = card_of(r)
-    assert card["body"][0]["text"] == expected.text
+    assert card["body"][0]["text"] == shown(expected)
     assert llm.calls == 0
 
 

@@ -44,7 +44,8 @@ export function quoteRuns(text, citations) {
   for (const q of citedQuotes(citations)) {
     let i = text.indexOf(q);
     while (i >= 0) {
-      const marked = OPENING.includes(text[i - 1] || '') || CLOSING.includes(text[i + q.length] || '');
+      const end = i + q.length;
+      const marked = (i > 0 && OPENING.includes(text[i - 1])) || (end < text.length && CLOSING.includes(text[end]));
       if (!marked) for (let j = i; j < i + q.length; j += 1) marks[j] = true;
       i = text.indexOf(q, i + q.length);
     }
