@@ -11,13 +11,16 @@
 """
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from pathlib import Path
 
 from retriever.errors import ConfigurationError
+from retriever.links import web_url
 from retriever.types import DocumentInfo, Page
 
+log = logging.getLogger("rodedraad.ingest")
 CATALOG_NAME = "catalog.toml"
 _YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
 
@@ -57,9 +60,16 @@ def describe(path: Path, pages: list[Page], entry: dict | None, pdf_meta: dict |
         publisher=str(entry.get("publisher") or pdf_meta.get("author") or ""),
         year=int(year) if year else None,
         doc_type=str(doc_type),
-        url=str(entry.get("url") or ""),
+        url=_catalog_url(path, entry.get("url")),
         source_path=path.name,
     )
+
+
+def _catalog_url(path: Path, url) -> str:
+    """The catalog's URL when it is http(s); any other scheme is left out, with a warning."""
+    if url and not web_url(url):
+        log.warning("%s: catalog url %r is not an http(s) address; it is left out", path.name, str(url)[:100])
+    return web_url(url)
 
 
 def _first_line(text: str) -> str:

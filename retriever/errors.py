@@ -39,3 +39,9 @@ class PassageNotFound(RodeDraadError):
     """No passage with that id."""
 
     status_code = 404
+
+
+def shown_id(value: str, limit: int = 80) -> str:
+    """An id as an error message echoes it: quoted, and cut to `limit` characters (a client may
+    send kilobytes as an id; the message must not send them back)."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .derived import DerivedState
-from .errors import PassageNotFound
+from .errors import PassageNotFound, shown_id
 from .types import Passage, ReportRef
 
 
@@ -39,7 +39,7 @@ class PassageLookup:
         table = self.derived.table()
         pos = table.positions.get(chunk_id)
         if pos is None:
-            raise PassageNotFound(f"no passage with id {chunk_id!r}")
+            raise PassageNotFound(f"no passage with id {shown_id(chunk_id)}")
         return table.passages[pos]
 
     def neighbours(self, chunk_id: str, window: int = 1) -> tuple[list[Passage], list[Passage]]:
@@ -47,7 +47,7 @@ class PassageLookup:
         table = self.derived.table()
         pos = table.positions.get(chunk_id)
         if pos is None:
-            raise PassageNotFound(f"no passage with id {chunk_id!r}")
+            raise PassageNotFound(f"no passage with id {shown_id(chunk_id)}")
         doc = table.passages[pos].doc_id
         before = [table.passages[i] for i in range(max(0, pos - window), pos) if table.passages[i].doc_id == doc]
         after = [table.passages[i] for i in range(pos + 1, min(len(table.passages), pos + 1 + window))

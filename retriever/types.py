@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from .links import web_url
+
 
 @dataclass(frozen=True)
 class DocumentInfo:
@@ -122,7 +124,7 @@ class Passage:
             publisher=str(meta.get("publisher", "")),
             year=int(meta["year"]) if meta.get("year") else None,
             doc_type=str(meta.get("doc_type", "")),
-            url=str(meta.get("url", "")),
+            url=web_url(meta.get("url")),  # also for indexes built before ingest checked it
             position=int(meta.get("position") or 0),
             themes=themes,
             ocr=bool(meta.get("ocr")),

@@ -6,9 +6,12 @@ tagger, learning service, the extractive answerer for the bots, and the metrics 
 """
 from __future__ import annotations
 
+from functools import partial
+
 from retriever.embedder import Embedder, load_embedder
 from retriever.glossary import Glossary
 from retriever.index import ReportIndex
+from retriever.index_probe import index_problem
 from retriever.passages import PassageLookup
 from retriever.search import HybridRetriever
 from retriever.terms import TermStatistics
@@ -129,6 +132,7 @@ def build_parts(settings: Settings, *, searcher: HybridRetriever | None = None, 
         passages=passages,
         learning=open_learning(settings, timed, passages, terms, open_themes(settings, searcher.glossary)),
         embedding_model=searcher.index.embedder.name,
+        index_problem=partial(index_problem, searcher.index, passages),
     )
 
 

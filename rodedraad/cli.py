@@ -66,6 +66,10 @@ def ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, as_json: bo
 
     from .assemble import open_glossary, open_index, open_themes
 
+    if not settings.chroma_url:  # a Chroma server takes writes while it serves; embedded Chroma does not
+        from retriever.index_lock import EmbeddedIndexLock
+
+        EmbeddedIndexLock(settings.data_dir).hold_for_ingest()  # held until this process exits
     index = open_index(settings, create=True)
     glossary = open_glossary(settings)
     report = run_ingest(list(paths) or [settings.corpus_dir], index=index, normalise=glossary.normaliser,
@@ -233,7 +237,17 @@ def serve(settings: Settings, host, port, workers) -> None:
         os.environ[f"RODEDRAAD_{key.upper()}"] = str(value)
     uvicorn.run("rodedraad.app:create_app", factory=True, host=settings.host, port=settings.port,
                 workers=settings.workers, timeout_graceful_shutdown=10, log_level="info",
-                access_log=False)  # the server logs each request itself, without client addresses
+                access_log=False,  # the server logs each request itself, without client addresses
+                **uvicorn_proxy_options(settings))
+
+
+def uvicorn_proxy_options(settings: Settings) -> dict:
+    """uvicorn believes X-Forwarded-For only from RODEDRAAD_TRUSTED_PROXIES. Its own default trusts
+    127.0.0.1, so any local process (or a same-host proxy that passes the header on) could pick the
+    address the rate limit counts."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
 
 
 register_learning_commands(main)  # precedents, themes, pack live with their feature

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     request_threads: int = Field(8, ge=1, description="Requests a worker process answers at the same time; the others wait their turn in order (more threads only fight over the CPU).")
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Bearer keys for /api and /v1 (comma separated). Required when host is not loopback.")
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Origins allowed by CORS (comma separated); empty: none.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, description="Addresses of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (comma separated; `rodedraad serve` hands them to uvicorn); empty: none, so the rate limit counts the connecting address.")
     public_url: str = Field("", description="Public base URL of the web page, used in bot links to passages.")
     max_body_bytes: int = Field(64_000, gt=0, description="Largest request body accepted.")
     max_question_chars: int = Field(2000, gt=0, description="Longest question accepted.")
@@ -56,7 +57,7 @@ class Settings(BaseSettings):
     slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL (tests point it at a local stand-in).")
     teams_secret: str = Field("", description="Base64 security token of the Teams outgoing webhook; empty: Teams off.")
 
-    @field_validator("api_keys", "cors_origins", mode="before")
+    @field_validator("api_keys", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_commas(cls, v):
         if isinstance(v, str):

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from .bots import check_bots, install_bots
 from .config import ServerConfig, check_exposure
+from .docs import install_docs
 from .errors import install_error_handlers
 from .logs import setup_logging
 from .metrics import install_metrics, mark_process_dead
@@ -52,6 +53,7 @@ def create_app(parts: Parts, config: ServerConfig) -> FastAPI:
         description="Cited answers over published youth-care calamity reports. An independent assistant, "
                     "not the inspectorate.",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # server/docs.py serves /docs without a CDN
         responses={400: {"description": "Malformed request"}, 413: {"description": "Request body too large"},
                    422: {"description": "Invalid request"}},
     )
@@ -66,5 +68,6 @@ def create_app(parts: Parts, config: ServerConfig) -> FastAPI:
     install_cors(app, config)
     document_security(app, config)
     install_bots(app, config, parts)
+    install_docs(app)
     install_web(app)
     return app

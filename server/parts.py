@@ -1,6 +1,7 @@
 """The built parts the HTTP layer serves; `rodedraad/assemble.py` builds them, once per process."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from retriever.passages import PassageLookup
@@ -13,7 +14,8 @@ from .metrics import InstrumentedAnswerer
 @dataclass(frozen=True)
 class Parts:
     """Everything a request may use. `extractive_answerer` answers where nobody can wait for an LLM
-    (Teams); it is `answerer` itself when that one is extractive."""
+    (Teams); it is `answerer` itself when that one is extractive. `index_problem` asks the index
+    whether it still answers (None when it does; `/health`)."""
 
     searcher: Searcher
     answerer: InstrumentedAnswerer
@@ -21,3 +23,4 @@ class Parts:
     passages: PassageLookup
     learning: LearningService
     embedding_model: str
+    index_problem: Callable[[], str | None] = lambda: None

@@ -214,11 +214,12 @@ class PassageContextOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok", "degraded"]
+    status: Literal["ok", "degraded", "unhealthy"]
     passages: int
     documents: int
     answer_mode: str
     embedding_model: str
+    problem: str = ""
 
 
 class ErrorOut(BaseModel):

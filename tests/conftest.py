@@ -119,12 +119,14 @@ def learning(parts):
 class LiveServer:
     """A real uvicorn server in a thread on a free loopback port."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, **options) -> None:
+        """`options`: further uvicorn.Config arguments (the proxy options `rodedraad serve` uses)."""
         import uvicorn
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    **options))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> "LiveServer":

@@ -427,3 +427,50 @@ def test_seen_keys_expire_and_stay_bounded():
     for k in "bcde":
         seen.add(k)
     assert len(seen) == 3 and "a" not in seen and "e" in seen
+
+
+# -- hardening (issue #13) ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("body, headers", [
+    (b"{not json", {"Content-Type": "application/json"}),
+    (b"payload=%7Bnot", {"Content-Type": "application/x-www-form-urlencoded"}),
+    (b"{}", {"Content-Type": "application/json", "X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=00"}),
+], ids=["unsigned bad json", "unsigned bad form payload", "timestamp abc"])
+def test_unsigned_garbage_is_401_before_anything_is_parsed(bot_server, body, headers, caplog):
+    r = post(bot_server, body, headers)
+    assert r.status_code == 401 and r.json() == {"error": "invalid request"}
+    assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (b"{not json", "application/json"),
+    (b"[1, 2]", "application/json"),
+    (b"payload=%7Bnot", "application/x-www-form-urlencoded"),
+    (b"\xff\xfe", "application/json"),
+], ids=["bad json", "json not an object", "bad form payload", "not utf-8"])
+def test_signed_garbage_is_400(bot_server, body, content_type):
+    r = post(bot_server, body, signed_headers(body, content_type=content_type))
+    assert r.status_code == 400 and r.json()["error"]
+
+
+def test_notification_text_is_escaped_like_the_blocks():
+    hostile = "Zie <!channel> <!here> <http://evil.example|de officiele site van de IGJ> <@U0BOSS> & meer"
+    answer = Answer(question="q", text=f"Dit zeggen de rapporten:\n\n{hostile} [1]", abstained=False,
+                    mode="extractive", citations=(Citation(n=1, passage=_passage(1), quote=hostile),))
+    msg = slack_message(answer, PUBLIC_URL)
+    for text in [msg["text"]] + [b["text"]["text"] for b in msg["blocks"] if b["type"] == "section"]:
+        for live in ("<!channel>", "<!here>", "<http://evil.example", "<@U0BOSS>"):
+            assert live not in text, (live, text)
+        assert "&lt;!channel&gt;" in text and "&amp; meer" in text
+        assert "“Zie" in text  # the document's words read as a quote
+
+
+def test_a_long_signed_mention_is_shortened_and_answered_quickly(bot_server, slack_api):
+    ev = mention("opschalen regie " * 1900, channel="C0LONGMENTION")  # about 30,000 characters
+    body = event_body(ev)
+    started = time.monotonic()
+    assert post(bot_server, body, signed_headers(body)).status_code == 200
+    slack_api.wait_for(channel="C0LONGMENTION", timeout=60)
+    elapsed = time.monotonic() - started
+    print(f"30,000-character mention answered in {elapsed * 1000:.0f} ms")
+    assert elapsed <= 3.0  # generous (the goal is 1 s): the box is shared with other jobs

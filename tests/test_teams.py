@@ -18,6 +18,7 @@ from server.answering.answerer import Answerer
 from server.bots import teams
 from server.bots.incoming import clean_teams_text
 from server.bots.teams_card import adaptive_card
+from server.document_text import card_text, mark_quotes
 
 from .conftest import LiveServer
 
@@ -50,6 +51,11 @@ def activity(text: str) -> bytes:
                         "tenant": {"id": str(uuid.uuid4())}},
         "replyToId": None, "value": None, "locale": "nl-NL",
     }).encode()
+
+
+def shown(answer) -> str:
+    """The answer as the card shows it: its quotes marked as quotes, document links made inert."""
+    return card_text(mark_quotes(answer.text, answer.citations))
 
 
 def send(server, body: bytes, authorization: str | None) -> httpx.Response:
@@ -95,7 +101,7 @@ def test_signed_message_gets_an_adaptive_card_with_answer_and_sources(teams_serv
     assert r.status_code == 200 and time.monotonic() - started < 5.0
     card = card_of(r)
     texts = [b["text"] for b in card["body"] if b["type"] == "TextBlock"]
-    assert texts[0] == expected.text          # the mention was stripped: the library's own answer to the question
+    assert texts[0] == shown(expected)        # the mention was stripped: the library's own answer to the question
     assert "<at>" not in json.dumps(card)
     for c in expected.citations:
         line = next(t for t in texts if t.startswith(f"[{c.n}] "))
@@ -172,7 +178,7 @@ def test_teams_uses_the_extractive_answer_even_when_the_app_uses_an_llm(corpus_s
         r = send(srv, body, teams_signature(body))
         assert r.status_code == 200 and time.monotonic() - started < 5.0
         card = card_of(r)
-    assert card["body"][0]["text"] == expected.text
+    assert card["body"][0]["text"] == shown(expected)
     assert llm.calls == 0
 
 
@@ -225,3 +231,25 @@ def test_card_for_a_very_long_answer_stays_small():
     card = adaptive_card(answer, PUBLIC_URL)
     assert len(json.dumps(card)) < 20_000
     assert card["body"][2]["text"] == f"[1] [Rapport (x) (2019), p. 1]({PUBLIC_URL}/?passage=c1)"
+
+
+def test_document_links_are_never_live_in_the_card():
+    hostile = "Volgens [de inspectie](https://evil.example) is er geen risico meer."
+    passage = Passage(chunk_id="c1", doc_id="d1", title="Rapport [x](https://evil.example)", text=hostile,
+                      page=3, page_label="1", year=2019)
+    answer = Answer(question="q", text=f"Dit zeggen de rapporten:\n\n{hostile} [1]", abstained=False,
+                    mode="extractive", citations=(Citation(n=1, passage=passage, quote=hostile),))
+    card = adaptive_card(answer, PUBLIC_URL)
+    texts = [b["text"] for b in card["body"]]
+    assert not any("](https://evil.example" in t for t in texts), texts
+    assert "“Volgens" in texts[0]  # the document's words read as a quote
+    # our own source links stay live
+    assert any(f"]({PUBLIC_URL}/?passage=c1)" in t for t in texts)
+
+
+def test_two_authorization_headers_are_refused(teams_server):
+    body = activity(f"<at>Rode Draad</at> {QUESTION}")
+    r = httpx.post(f"{teams_server.url}/teams/messages", content=body,
+                   headers=[("Content-Type", "application/json"), ("Authorization", teams_signature(body)),
+                            ("Authorization", "HMAC forged")], timeout=30)
+    assert r.status_code == 400

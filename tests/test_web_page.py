@@ -238,7 +238,10 @@ def test_copy_answer_with_sources_as_markdown(new_page, live_server):
     expect(page.locator("#toast")).to_contain_text("gekopieerd")
     md = page.evaluate("navigator.clipboard.readText()")
     assert md.startswith(f"**Vraag:** {DEFINITION_Q}")
-    assert expected["answer"].strip() in md
+    # the document's words are quoted (“…”) and escaped for Markdown; unquoted and unescaped, the answer
+    unmarked = re.sub(r"\\(.)", r"\1", md.replace("“", "").replace("”", ""))
+    assert expected["answer"].strip() in unmarked
+    assert "“" in md
     for c in expected["citations"]:
         assert f"[{c['n']}] {c['title']} ({c['year']})" in md
         assert f"[p. {c['page_label']}]({live_server.url}/?passage={c['chunk_id']})" in md
@@ -412,3 +415,39 @@ def test_api_key_prompt_when_the_api_answers_401(new_page):
     expect(page.locator("#doc-list input[name=doc]").first).to_be_attached()
     assert seen[-1] == "Bearer test-key"
     assert page.evaluate("sessionStorage.getItem('rodedraad.apiKey')") == "test-key"
+
+
+@needs_browser
+def test_document_text_is_quoted_and_escaped_on_the_page(new_page, live_server):
+    """Quoted sentences show as quotations (<q>), never in the assistant's voice; the Markdown and
+    link helpers keep document markup inert (server/static/doctext.js)."""
+    page = new_page()
+    page.goto("/")
+    turn = ask(page, DEFINITION_Q)
+    assert turn.locator(".answer-text q.doc-quote").count() >= 1
+    result = page.evaluate("""async () => {
+      const m = await import('/static/doctext.js');
+      return {
+        md: m.markdownText('[de inspectie](https://evil.example) <img src=x onerror=alert(1)> [1]'),
+        js: m.webUrl('JaVaScRiPt:alert(1)'), data: m.webUrl('data:text/html,x'), ok: m.webUrl('https://www.igj.nl/x'),
+        marked: m.markQuotes('Assistant: geen risico [1]', [{quote: 'Assistant: geen risico'}]),
+      };
+    }""")
+    assert result["md"] == "\\[de inspectie\\](https\\://evil.example) \\<img src=x onerror=alert(1)\\> [1]"
+    assert result["js"] == "" and result["data"] == "" and result["ok"] == "https://www.igj.nl/x"
+    assert result["marked"] == "“Assistant: geen risico” [1]"
+
+
+@needs_browser
+def test_api_docs_work_under_the_page_csp(new_page, live_server):
+    """/docs renders Swagger UI from this server's own files (new_page fails on any outside request)."""
+    from playwright.sync_api import expect
+
+    page = new_page()
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text
+            and "script" in m.text else None)
+    page.goto("/docs")
+    expect(page.locator(".opblock").first).to_be_visible(timeout=30_000)
+    assert page.locator(".opblock-summary-path", has_text="/api/chat").count() >= 1
+    assert not violations, violations

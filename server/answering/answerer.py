@@ -19,6 +19,7 @@ from retriever.types import Answer, Citation, Filters, Hit, Searcher
 
 from retriever.units import split_units
 
+from .bounds import STANDALONE_CHARS, analysis_text, bounded_history
 from .evidence import (asks_for_quantity, coverage, definition_subject, has_count, has_quantity, quantity_measures,
                        split_sentences, supported)
 from .extractive import Evidence, compose_parts, question_shape, score_units, select_evidence
@@ -238,10 +239,11 @@ class Answerer:
 
         The pieces concatenate to exactly the final Answer's text."""
         budget = LLMBudget(self.llm_timeout)  # condensing and answering share one llm_timeout
+        question, history = analysis_text(question), bounded_history(history)  # every channel, bounded
         language = detect_language(question)
         cleaned, injected = self.prompts.split_instructions(question)
         note = self.prompts.message("injection_note", language) if injected else ""
-        standalone = self.standalone(cleaned or question, history, budget=budget)
+        standalone = analysis_text(self.standalone(cleaned or question, history, budget=budget), STANDALONE_CHARS)
         hits = self.searcher.search(standalone, k=self.k, filters=filters) if cleaned.strip() else []
         ev, strong = self.evidence(standalone, hits)
         if not strong:

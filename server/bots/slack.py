@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from slack_bolt import App, BoltResponse
 # the conversions of Bolt's FastAPI adapter (slack_bolt.adapter.fastapi is its Starlette handler)
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
@@ -26,6 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from ..config import ServerConfig
 from ..metrics import InstrumentedAnswerer, channel
 from .incoming import clean_slack_text
+from .slack_request import body_problem, signature_ok
 from .slack_blocks import slack_escape, slack_message, slack_notice
 from .text import base_url, shorten
 
@@ -114,8 +116,10 @@ def build_bolt(fastapi_app: FastAPI, config: ServerConfig, answerer: Instrumente
             return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
         return next()
 
+    most = config.limits.max_question_chars  # a mention may be 40,000 characters: bounded like Teams
+
     def answer_in_thread(event: dict, client: WebClient) -> None:
-        question = clean_slack_text(event.get("text", ""))
+        question = clean_slack_text(event.get("text", ""))[:most]
         channel, ts = event.get("channel"), event.get("ts")
         if not channel or not ts:
             return
@@ -139,7 +143,7 @@ def build_bolt(fastapi_app: FastAPI, config: ServerConfig, answerer: Instrumente
 
     @bolt.command(COMMAND)
     def on_command(ack, command: dict, client: WebClient, respond) -> None:
-        question = clean_slack_text(command.get("text", ""))
+        question = clean_slack_text(command.get("text", ""))[:most]
         if not question:
             ack(text=HELP)
             return
@@ -170,6 +174,12 @@ def install_slack(app: FastAPI, config: ServerConfig, answerer: InstrumentedAnsw
     @app.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request):
         body = await request.body()
+        if not signature_ok(config.slack_signing_secret, body, request.headers.get("x-slack-request-timestamp"),
+                            request.headers.get("x-slack-signature")):
+            return JSONResponse({"error": "invalid request"}, status_code=401)
+        problem = body_problem(body, request.headers.get("content-type", ""))
+        if problem:
+            return JSONResponse({"error": problem}, status_code=400)
         # As the adapter's SlackRequestHandler.handle, but Bolt's dispatch blocks (the first auth.test, waiting
         # up to 3 s for ack()), so it runs in a worker thread instead of on the event loop
         response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))

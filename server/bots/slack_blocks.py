@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from retriever.types import Answer
 
+from ..document_text import mark_quotes
 from .text import (CITATION_MARKER, MAX_SOURCES, QUOTE_CHARS, fixed_text, labels, passage_link, shorten,
                    source_label, split_text)
 
@@ -63,8 +64,9 @@ def slack_message(answer: Answer, base: str, *, question: str = "", asked_by: st
                 _mrkdwn(_slack_link(passage_link(base, p.chunk_id), source_label(p, answer.language)))]})
     tail.append({"type": "context", "elements": [_mrkdwn(slack_escape(fixed_text("about", answer.language, prompts)))]})
 
+    text = mark_quotes(answer.text, answer.citations)  # a document's words never read as the bot's own
     body = CITATION_MARKER.sub(lambda m: _slack_link(links[int(m.group(1))], m.group(0)) if int(m.group(1)) in links
-                     else m.group(0), slack_escape(answer.text))
+                     else m.group(0), slack_escape(text))
     room = SLACK_MAX_BLOCKS - len(head) - len(tail)
     sections = split_text(body, SLACK_TEXT_LIMIT) or ["…"]
     cut: list[dict] = []
@@ -73,10 +75,20 @@ def slack_message(answer: Answer, base: str, *, question: str = "", asked_by: st
         cut = [{"type": "context", "elements": [_mrkdwn(f"… {lab['cut']}")]}]
     blocks = head + [{"type": "section", "text": _mrkdwn(s)} for s in sections] + cut + tail
 
-    fallback = shorten(answer.text, SLACK_FALLBACK_LIMIT)
-    return {"text": fallback, "blocks": blocks}
+    return {"text": _escaped_within(text, SLACK_FALLBACK_LIMIT), "blocks": blocks}
+
+
+def _escaped_within(text: str, limit: int) -> str:
+    """The notification text: escaped like the blocks (a document's `<!channel>` or `<http://…|…>`
+    must not notify or link), shortened so that the escaped text stays within `limit`."""
+    escaped = slack_escape(shorten(text, limit))
+    while len(escaped) > limit:
+        limit -= len(escaped) - limit
+        escaped = slack_escape(shorten(text, max(limit, 1)))
+    return escaped
 
 
 def slack_notice(text: str) -> dict:
     """A plain message (help, errors) as text plus one section block."""
-    return {"text": text, "blocks": [{"type": "section", "text": _mrkdwn(slack_escape(shorten(text, SLACK_TEXT_LIMIT)))}]}
+    return {"text": _escaped_within(text, SLACK_FALLBACK_LIMIT),
+            "blocks": [{"type": "section", "text": _mrkdwn(slack_escape(shorten(text, SLACK_TEXT_LIMIT)))}]}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from retriever.types import Answer
 
+from ..document_text import card_text, mark_quotes
 from .text import MAX_SOURCES, QUOTE_CHARS, fixed_text, labels, passage_link, shorten, source_label
 
 # Teams: a bot message may be about 28 KB; keep the card well inside it
@@ -26,7 +27,7 @@ def adaptive_card(answer: Answer, base: str, *, prompts=None) -> dict:
     """An Adaptive Card 1.4: the answer, then each source as `[n] Title (year), p. X` linking to the
     passage, with the quoted sentence beneath."""
     lab = labels(answer.language)
-    text = answer.text
+    text = card_text(mark_quotes(answer.text, answer.citations))  # the document's words, as words
     if len(text) > TEAMS_ANSWER_LIMIT:
         text = f"{shorten(text, TEAMS_ANSWER_LIMIT)} {lab['cut']}"
     body: list[dict] = [_card_text(text)]
@@ -37,7 +38,7 @@ def adaptive_card(answer: Answer, base: str, *, prompts=None) -> dict:
             body.append(_card_text(f"[{c.n}] [{_md_label(source_label(c.passage, answer.language))}]({link})",
                                    spacing="Small"))
             if c.quote:
-                body.append(_card_text(f"“{shorten(c.quote, QUOTE_CHARS)}”", isSubtle=True, size="Small",
+                body.append(_card_text(f"“{card_text(shorten(c.quote, QUOTE_CHARS))}”", isSubtle=True, size="Small",
                                        spacing="None"))
     elif answer.nearest:
         body.append(_card_text(fixed_text("nearest", answer.language, prompts), weight="Bolder", spacing="Medium",

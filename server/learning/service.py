@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from retriever.errors import RodeDraadError
+from retriever.errors import RodeDraadError, shown_id
 from retriever.precedents import PrecedentFinder
 from retriever.themes import Theme, ThemeTagger
 from retriever.types import Filters
@@ -37,7 +37,7 @@ class LearningService:
         theme = self.tagger.get(theme_id)
         if theme is None:
             known = ", ".join(t.id for t in self.tagger.themes)
-            raise UnknownTheme(f"unknown theme {theme_id!r}; known themes: {known}")
+            raise UnknownTheme(f"unknown theme {shown_id(theme_id)}; known themes: {known}")
         return theme
 
     def pack(self, theme_id: str, filters: Filters | None = None, *, base_url: str = "") -> SessionPack:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+CLIENT_CLOSED = 499  # nginx's "client closed request"
+
 
 class BodySizeLimit:
     """Rejects bodies over `max_bytes` before they are read (Content-Length) or as they arrive, and
@@ -33,7 +35,11 @@ class BodySizeLimit:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                return  # the client went away
+                # The client hung up before its body was complete. Nobody reads this answer (the
+                # server drops it), but the metrics and the access log count it as the client's
+                # doing (nginx's 499), not as a 5xx of ours.
+                return await JSONResponse({"error": "client closed the request"}, status_code=CLIENT_CLOSED)(
+                    scope, receive, send)
             chunks.append(message.get("body", b""))
             seen += len(chunks[-1])
             if seen > self.max_bytes:

@@ -65,7 +65,14 @@ class GateMiddleware:
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_protected(scope.get("path", "")):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if sum(1 for k, _ in scope.get("headers") or [] if k.lower() == b"authorization") > 1:
+            # which one counts differs between proxies and frameworks: a smuggling risk, so neither does
+            request_info(scope)["refused"] = "auth"
+            return await JSONResponse({"error": "more than one Authorization header; send exactly one"},
+                                      status_code=400)(scope, receive, send)
+        if not is_protected(scope.get("path", "")):
             return await self.app(scope, receive, send)
         token = KeyCheck.presented(scope)
         valid = self.keys.valid(token) if self.keys.enabled else False

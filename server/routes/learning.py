@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
 from retriever.types import Filters
@@ -52,12 +52,13 @@ def theme(theme_id: str, learning: LearningDep, year_from: YearQ = None, year_to
 
 @router.get("/pack", responses={200: {"content": {"text/html": {}, "text/markdown": {}},
                                       "description": "The session pack"}, 404: {"description": "No such theme"}})
-def pack(request: Request, learning: LearningDep, config: ConfigDep, theme: Annotated[str, Query(min_length=1, max_length=100)],
+def pack(learning: LearningDep, config: ConfigDep, theme: Annotated[str, Query(min_length=1, max_length=100)],
          format: Literal["html", "md"] = "html", year_from: YearQ = None, year_to: YearQ = None,
          publisher: ListQ = [], doc_type: ListQ = []) -> Response:
     """A session pack for a regional learning session, as one self-contained HTML page or Markdown.
-    Citations link to `/?passage=<chunk_id>` on this server."""
-    base = config.public_url or str(request.base_url)
+    Citations link to `<RODEDRAAD_PUBLIC_URL>/?passage=<chunk_id>`, or relative `/?passage=…` links
+    without it (never built from the request's Host header, which the client chooses)."""
+    base = config.public_url
     built = learning.pack(theme, _filters(year_from, year_to, publisher, doc_type), base_url=base)
     name = f"sessiepakket-{built.theme.id}.{format}"
     headers = {"Content-Disposition": f'inline; filename="{name}"', "X-Content-Type-Options": "nosniff"}

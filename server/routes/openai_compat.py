@@ -7,19 +7,21 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from retriever.errors import RodeDraadError
 from retriever.types import Answer
 
-from ..answering.answerer import Turn
+from ..answering.answerer import Turn, pieces
 from ..deps import AnswererDep, record_answer
+from ..document_text import mark_quotes, markdown_text
 from ..errors import openai_error
 from ..limits import Limits, LimitsDep
 from ..schemas import AnswerOut
@@ -45,6 +47,7 @@ router = APIRouter(prefix="/v1", tags=["openai"], responses={
     413: {"model": OpenAIError, "description": "Request body too large"}})
 log = logging.getLogger("rodedraad")
 MODEL_ID = "rodedraad"
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class MessageIn(BaseModel):
@@ -52,6 +55,15 @@ class MessageIn(BaseModel):
 
     role: Literal["system", "user", "assistant", "developer", "tool"]
     content: str | list | None = Field(None)
+
+    @field_validator("content")
+    @classmethod
+    def _encodable(cls, v):
+        # "\ud83d" is valid JSON but no text: no encoder (the embedder's included) accepts it
+        texts = [v] if isinstance(v, str) else [p.get("text") for p in v or [] if isinstance(p, dict)]
+        if any(isinstance(t, str) and _SURROGATE.search(t) for t in texts):
+            raise ValueError("the text holds a lone surrogate (half of a UTF-16 pair), which is not valid Unicode")
+        return v
 
     def text(self) -> str:
         if isinstance(self.content, list):  # content parts: keep the text ones
@@ -74,13 +86,15 @@ class BadConversation(RodeDraadError):
 
 
 def footnotes(a: Answer) -> str:
-    """The answer with its sources as footnotes."""
+    """The answer as Markdown, with its sources as footnotes. Document text is quoted and escaped
+    (server/document_text.py): a chat UI renders no link, image or HTML from a report."""
+    body = markdown_text(mark_quotes(a.text, a.citations))
     if not a.citations:
-        extra = "".join(f"\n- {p.title} ({p.year or 'z.j.'})" for p in a.nearest)
-        return a.text + (f"\n{extra}" if extra else "")
-    notes = "\n".join(f"[{c.n}] {c.passage.title} ({c.passage.year or 'z.j.'}), p. {c.passage.page_label}"
-                      for c in a.citations)
-    return f"{a.text}\n\n{notes}"
+        extra = "".join(f"\n- {markdown_text(p.title)} ({p.year or 'z.j.'})" for p in a.nearest)
+        return body + (f"\n{extra}" if extra else "")
+    notes = "\n".join(f"[{c.n}] {markdown_text(c.passage.title)} ({c.passage.year or 'z.j.'}), "
+                      f"p. {markdown_text(c.passage.page_label)}" for c in a.citations)
+    return f"{body}\n\n{notes}"
 
 
 def _split(req: ChatCompletionRequest, limits: Limits) -> tuple[str, list[Turn]]:
@@ -124,15 +138,15 @@ def chat_completions(req: ChatCompletionRequest, request: Request, answerer: Ans
     def events():
         yield chunk({"role": "assistant", "content": ""})
         try:
+            # The answer's pieces all arrive at its end; the quotes are marked and escaped over the
+            # whole text, so the deltas are cut from that (they concatenate to the plain content).
             for item in answerer.stream(question, history=history):
                 if isinstance(item, Answer):
-                    record_answer(request, item, footnotes(item))
-                    tail = footnotes(item)[len(item.text):]
-                    if tail:
-                        yield chunk({"content": tail})
+                    shown = footnotes(item)
+                    record_answer(request, item, shown)
+                    for piece in pieces(shown):
+                        yield chunk({"content": piece})
                     yield chunk({}, "stop", sources=_sources(item), abstained=item.abstained)
-                else:
-                    yield chunk({"content": item})
         except Exception:  # the status line is sent already: end the stream with an error object
             log.exception("chat completion stream failed")
             _, error = openai_error(500, "internal error; the server log has the details")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from ..answering.bounds import analysis_text
 from ..deps import PassagesDep, SearcherDep
 from ..limits import LimitsDep
 from ..schemas import DocumentOut, PassageContextOut, SearchRequest, SearchResponse
@@ -14,7 +15,7 @@ router = APIRouter(prefix="/api", tags=["search"])
 def search(req: SearchRequest, request: Request, searcher: SearcherDep, limits: LimitsDep) -> SearchResponse:
     """The retriever's passages for a query, best first."""
     limits.question(req.query, field="query", noun="query")
-    hits = searcher.search(req.query, k=limits.results(req.k), filters=req.filters.to_filters() if req.filters else None)
+    hits = searcher.search(analysis_text(req.query), k=limits.results(req.k), filters=req.filters.to_filters() if req.filters else None)
     request.state.results = len(hits)
     return SearchResponse.from_hits(req.query, hits)
 

@@ -1,6 +1,7 @@
 /* The conversation: asking, streaming the answer with citation chips, copying, abstentions. */
 import { ApiError, announce, api, copyText, errorText, getJSON, passageLink, snippet, toast, yearText } from './api.js';
 import { $, $$, MAX_HISTORY, el, i18nText, state, t } from './dom.js';
+import { markQuotes, markdownText, quoteRuns, webUrl } from './doctext.js';
 import { currentFilters } from './filters.js';
 import { closePanel, openPassage } from './panel.js';
 import { switchView } from './views.js';
@@ -20,8 +21,14 @@ export function renderAnswerText(container, text, citations) {
     const re = /\[(\d+(?:\s*[,;]\s*\d+)*)\]/g;
     let last = 0;
     let m;
+    const pushLines = (node, s) => {
+      s.split('\n').forEach((line, j) => { if (j) node.append(el('br')); if (line) node.append(line); });
+    };
+    // a document's words, quoted verbatim, are shown as a quotation: never in the assistant's voice
     const pushText = (s) => {
-      s.split('\n').forEach((line, j) => { if (j) p.append(el('br')); if (line) p.append(line); });
+      for (const run of quoteRuns(s, citations)) {
+        if (run.quote) { const q = el('q', { class: 'doc-quote' }); pushLines(q, run.text); p.append(q); } else pushLines(p, run.text);
+      }
     };
     while ((m = re.exec(para))) {
       pushText(para.slice(last, m.index));
@@ -136,18 +143,22 @@ export function failTurn(turn, message) {
 }
 
 export function toMarkdown(question, r) {
-  const lines = [`**${t('md_question')}:** ${question}`, '', r.answer.trim(), ''];
+  // Every text from a document (answer quotes, titles, page labels) is escaped for Markdown.
+  const answer = markdownText(markQuotes(r.answer.trim(), r.citations));
+  const lines = [`**${t('md_question')}:** ${markdownText(question)}`, '', answer, ''];
+  const page = (label) => markdownText(t('page_short', { page: label }));
   if (r.citations && r.citations.length) {
     lines.push(`**${t('md_sources')}**`);
     for (const c of r.citations) {
-      let line = `[${c.n}] ${c.title} (${yearText(c.year)}), [${t('page_short', { page: c.page_label || c.page })}](${passageLink(c.chunk_id)})`;
-      if (c.url) line += ` — ${c.url}`;
+      let line = `[${c.n}] ${markdownText(c.title)} (${yearText(c.year)}), [${page(c.page_label || c.page)}](${passageLink(c.chunk_id)})`;
+      const url = webUrl(c.url);
+      if (url) line += ` — <${url}>`; // URL() percent-encodes < and >: the autolink cannot be broken out of
       lines.push(line);
     }
     lines.push('');
   } else if (r.nearest && r.nearest.length) {
     lines.push(`**${t('md_nearest')}**`);
-    for (const p of r.nearest) lines.push(`- ${p.title} (${yearText(p.year)}), [${t('page_short', { page: p.page_label })}](${passageLink(p.chunk_id)})`);
+    for (const p of r.nearest) lines.push(`- ${markdownText(p.title)} (${yearText(p.year)}), [${page(p.page_label)}](${passageLink(p.chunk_id)})`);
     lines.push('');
   }
   lines.push(`_${t('md_footer')}_`);

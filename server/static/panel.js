@@ -1,6 +1,7 @@
 /* The side panel that shows a cited passage with the text around it. */
 import { api, copyText, errorText, getJSON, passageLink, toast, yearText } from './api.js';
 import { $, el, i18nText, state, t } from './dom.js';
+import { webUrl } from './doctext.js';
 import { openTheme, switchView } from './views.js';
 
 export function markQuote(block, text, quote) {
@@ -60,7 +61,7 @@ export async function openPassage(chunkId, { quote = '', opener = null } = {}) {
     $('#panel-before').replaceChildren(...contextBlock('context_before', data.before, true));
     $('#panel-after').replaceChildren(...contextBlock('context_after', data.after, false));
     const link = $('#panel-link');
-    if (p.url) { link.href = p.url; link.hidden = false; } else { link.removeAttribute('href'); link.hidden = true; }
+    if (webUrl(p.url)) { link.href = webUrl(p.url); link.hidden = false; } else { link.removeAttribute('href'); link.hidden = true; }
     if (p.themes && p.themes.length && Object.keys(state.themeTitles).length) {
       const tags = p.themes.filter((id) => state.themeTitles[id]).map((id) => el('li', {},
         el('button', { type: 'button', class: 'tag', text: state.themeTitles[id], onclick: () => { closePanel(false); switchView('themes'); openTheme(id); } })));

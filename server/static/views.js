@@ -2,6 +2,7 @@
 import { api, errorText, getJSON, snippet, yearText } from './api.js';
 import { ask } from './chat.js';
 import { $, $$, el, i18nText, state, t } from './dom.js';
+import { webUrl } from './doctext.js';
 import { currentFilters } from './filters.js';
 import { openPassage } from './panel.js';
 
@@ -91,7 +92,7 @@ export function precedentCard(d) {
       period ? el('div', {}, el('dt', { i18n: ['period'] }), period) : null,
       cases ? el('div', {}, el('dt', { i18n: ['cases'] }), cases) : null) : null,
     passageButtons(d.passages),
-    d.url ? el('a', { class: 'card-link', href: d.url, target: '_blank', rel: 'noopener noreferrer', i18n: ['original'] }) : null);
+    webUrl(d.url) ? el('a', { class: 'card-link', href: webUrl(d.url), target: '_blank', rel: 'noopener noreferrer', i18n: ['original'] }) : null);
 }
 
 export async function searchPrecedents(q) {
