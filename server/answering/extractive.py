@@ -245,7 +245,7 @@ def compose_parts(hits: Sequence[Hit], evidence: Evidence, *, texts: dict[str, s
         return f"[{n}]{flag}"
 
     def show(q: Quote) -> str:
-        return f"“{q.display}”" if language == "en" else q.display
+        return f"“{q.display}”"  # a document's words always read as a quote, never as the assistant's
 
     parts: list[str] = []
     if evidence.lead is None:
