@@ -199,8 +199,9 @@ class ReportIndex:
         """Nearest windows as (chunk id, cosine similarity), best first; empty without windows."""
         if n <= 0 or self.windows is None:
             return []
-        r = self.windows.query(query_embeddings=[embedding], n_results=n, include=["distances", "metadatas"])
-        return [(str((m or {}).get("chunk_id", "")), 1.0 - d) for m, d in zip(r["metadatas"][0], r["distances"][0])]
+        r = self.windows.query(query_embeddings=[embedding], n_results=n, include=["distances"])
+        # a window's id is "<chunk id>:<n>" (window_ids): no metadata round trip needed
+        return [(i.rsplit(":", 1)[0], 1.0 - d) for i, d in zip(r["ids"][0], r["distances"][0])]
 
     def window_vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
         """Stored window vectors by window id (float32); unknown ids are left out."""

@@ -58,7 +58,8 @@ class SearchWeights:
     expansion: float = 0.5
     expansion_en: float = 0.8
     candidates: int = 100
-    window_candidates: int = 300
+    window_candidates: int = 200
+    exact_below: int = 5000  # up to this many passages, all are scored exactly (no nearest-neighbour step)
 
 
 class HybridRetriever:
@@ -168,9 +169,13 @@ class HybridRetriever:
         embedding = self._pool.submit(self.query_vector, self.dense_query_text(query, exp))
         keyword = self._keyword(table, query, exp, mask, n)
         qvec = np.asarray(embedding.result(), dtype=np.float32)
-        dense = self._dense(table, qvec.tolist(), mask, n)
-        by_window = self._by_window(table, qvec, mask)
-        candidates = np.array(sorted(set(dense) | set(keyword) | set(by_window)), dtype=np.int64)
+        if len(table.passages) <= self.weights.exact_below:
+            # a small index: every passage is a candidate, scored exactly from memory
+            candidates = np.flatnonzero(mask) if mask is not None else np.arange(len(table.passages))
+        else:
+            dense = self._dense(table, qvec.tolist(), mask, n)
+            by_window = self._by_window(table, qvec, mask)
+            candidates = np.array(sorted(set(dense) | set(keyword) | set(by_window)), dtype=np.int64)
         if not len(candidates):
             return []
         own = self._vectors(table).similarities(candidates, qvec)

@@ -55,10 +55,15 @@ class WindowVectors:
         out = np.full(len(passages), np.nan, dtype=np.float32)
         if not passages or not self.available:
             return out
-        q = query.astype(np.float32)
-        for i, m in enumerate(self._matrices(passages)):
-            if m is not None:
-                out[i] = float((m.astype(np.float32) @ q).max())
+        matrices = self._matrices(passages)
+        have = [i for i, m in enumerate(matrices) if m is not None]
+        if not have:
+            return out
+        # one product over all windows, then the best per passage (not one small product each)
+        stacked = np.concatenate([matrices[i] for i in have]).astype(np.float32)
+        sims = stacked @ query.astype(np.float32)
+        starts = np.cumsum([0] + [len(matrices[i]) for i in have[:-1]])
+        out[have] = np.maximum.reduceat(sims, starts)
         return out
 
     def scores(self, passage: Passage, query: np.ndarray) -> np.ndarray:
