@@ -39,3 +39,27 @@ class PassageNotFound(RodeDraadError):
     """No passage with that id."""
 
     status_code = 404
+
+
+class DocumentNotFound(RodeDraadError):
+    """No ingested file with that document id."""
+
+    status_code = 404
+
+
+class SourceFileGone(RodeDraadError):
+    """The file recorded for a document is no longer where it was ingested from."""
+
+    status_code = 410
+
+
+class SourceFileChanged(RodeDraadError):
+    """The file recorded for a document no longer has the bytes that were ingested."""
+
+    status_code = 409
+
+
+class NoPages(RodeDraadError):
+    """The document has no pages to show (a text, Markdown or HTML file), or not the one asked for."""
+
+    status_code = 404

@@ -23,7 +23,7 @@ import numpy as np
 
 from .embedder import Embedder
 from .errors import ConfigurationError, EmbeddingModelMismatch, IndexMissing
-from .records import SQLiteRecordManager
+from .records import RECORDS_FILE, SQLiteRecordManager, namespace_for
 from .types import Chunk
 
 _MODEL_KEY = "embedding_model"
@@ -126,7 +126,7 @@ class ReportIndex:
                 f"configured; set RODEDRAAD_EMBEDDING_MODEL back, or use another collection/data dir and re-ingest")
         records = None
         if create:
-            records = SQLiteRecordManager(f"chroma/{name}", data_dir / "records.sqlite3")
+            records = SQLiteRecordManager(namespace_for(name), data_dir / RECORDS_FILE)
             if records.get_meta("collection_id") != str(collection.id):
                 # A new or recreated collection: what the records say is no longer there.
                 records.reset()

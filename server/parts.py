@@ -8,12 +8,14 @@ from retriever.types import Searcher
 
 from .learning import LearningService
 from .metrics import InstrumentedAnswerer
+from .pageview import PageViews
 
 
 @dataclass(frozen=True)
 class Parts:
     """Everything a request may use. `extractive_answerer` answers where nobody can wait for an LLM
-    (Teams); it is `answerer` itself when that one is extractive."""
+    (Teams); it is `answerer` itself when that one is extractive. `pages` shows the original files and
+    their highlighted pages (None: not offered)."""
 
     searcher: Searcher
     answerer: InstrumentedAnswerer
@@ -21,3 +23,4 @@ class Parts:
     passages: PassageLookup
     learning: LearningService
     embedding_model: str
+    pages: PageViews | None = None

@@ -1,0 +1,140 @@
+"""The original files behind the index: found by document id in the ingest records, and handed out
+only while their bytes are the ones that were ingested.
+
+    >>> sources = SourceFiles(data_dir=Path(".rodedraad"), collection="rodedraad")
+    >>> data = sources.read("nivel-eshpm-2019-sectorbreed-leren-van-calamiteiten")  # bytes, checked
+    >>> data.media_type
+    'application/pdf'
+
+A request never names a path: the id is looked up exactly, and the path comes from the records.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import DocumentNotFound, SourceFileChanged, SourceFileGone
+from .records import FileRecord, file_records, namespace_for
+
+MEDIA_TYPES = {
+    ".pdf": "application/pdf",
+    ".txt": "text/plain; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
+    ".markdown": "text/markdown; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+}
+PAGED_SUFFIXES = {".pdf"}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """An ingested file that is still on disk with the bytes it had when it was ingested."""
+
+    doc_id: str
+    path: Path
+    sha256: str
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES.get(self.path.suffix.lower(), "application/octet-stream")
+
+    @property
+    def has_pages(self) -> bool:
+        return self.path.suffix.lower() in PAGED_SUFFIXES
+
+
+@dataclass(frozen=True)
+class SourceBytes:
+    """A source file's checked bytes (what is served is exactly what was hashed)."""
+
+    source: SourceFile
+    data: bytes
+
+    @property
+    def media_type(self) -> str:
+        return self.source.media_type
+
+
+class SourceFiles:
+    """Ingested files by document id, from the records in data_dir (read fresh on every lookup, so
+    an ingestion in another process is seen at once)."""
+
+    def __init__(self, *, data_dir: Path, collection: str) -> None:
+        self.data_dir = data_dir
+        self.namespace = namespace_for(collection)
+        # path → ((size, mtime_ns), sha256 found then): `check` re-hashes only a file whose stat changed.
+        self._checked: dict[str, tuple[tuple[int, int], str]] = {}
+        self._lock = threading.Lock()
+
+    def record(self, doc_id: str) -> FileRecord:
+        """The record of a document's file, or DocumentNotFound."""
+        found = file_records(self.data_dir, self.namespace).get(doc_id)
+        if found is None:
+            raise DocumentNotFound(f"no ingested file for document id {doc_id!r}")
+        return found
+
+    def read(self, doc_id: str) -> SourceBytes:
+        """The file's bytes, hashed as read: SourceFileGone or SourceFileChanged when they are not
+        the ingested ones."""
+        rec = self.record(doc_id)
+        path = self._where(rec)
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise self._gone(rec) from e
+        self._compare(rec, hashlib.sha256(data).hexdigest())
+        return SourceBytes(SourceFile(doc_id, path, rec.sha256), data)
+
+    def check(self, doc_id: str) -> SourceFile:
+        """The file, when it still has the ingested bytes; hashed again only when its size or
+        modification time changed since the last check."""
+        rec = self.record(doc_id)
+        path = self._where(rec)
+        try:
+            st = path.stat()
+        except OSError as e:
+            raise self._gone(rec) from e
+        stamp = (st.st_size, st.st_mtime_ns)
+        with self._lock:
+            seen = self._checked.get(rec.path)
+        if seen is None or seen[0] != stamp:
+            try:
+                seen = (stamp, _sha256_of(path))
+            except OSError as e:
+                raise self._gone(rec) from e
+            with self._lock:
+                self._checked[rec.path] = seen
+        self._compare(rec, seen[1])
+        return SourceFile(doc_id, path, rec.sha256)
+
+    def _where(self, rec: FileRecord) -> Path:
+        path = Path(rec.path)
+        # Ingestion records resolved paths: a symbolic link put in its place is another file.
+        if not path.is_file() or path.is_symlink():
+            raise self._gone(rec)
+        return path
+
+    @staticmethod
+    def _gone(rec: FileRecord) -> SourceFileGone:
+        return SourceFileGone(f"the file of document {rec.doc_id!r} is no longer at {rec.path}; "
+                              "put it back, or run `rodedraad ingest --prune` to update the index")
+
+    @staticmethod
+    def _compare(rec: FileRecord, sha256: str) -> None:
+        if not rec.sha256:
+            raise SourceFileChanged(f"document {rec.doc_id!r} was ingested before file hashes were recorded; "
+                                    "run `rodedraad ingest` again (unchanged files are only hashed, not parsed)")
+        if sha256 != rec.sha256:
+            raise SourceFileChanged(f"the file of document {rec.doc_id!r} ({rec.path}) has changed since it was "
+                                    "ingested; run `rodedraad ingest` again before it is shown")
+
+
+def _sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
