@@ -78,8 +78,8 @@ def render_png(page, *, width: int, boxes: list[Rect]) -> RenderedPage:
     if bars:
         mask = Image.new("L", size, 0)
         draw = ImageDraw.Draw(mask)
-        for bar in bars:
-            draw.rectangle(bar, fill=255)
+        for left, top, right, bottom in bars:
+            draw.rectangle((left, top, right - 1, bottom - 1), fill=255)  # PIL includes the far edge
         # Multiply, as a highlighter pen does: white paper takes the colour, ink stays dark.
         marked = ImageChops.multiply(image, Image.new("RGB", size, HIGHLIGHT_RGB))
         image = Image.composite(marked, image, mask)

@@ -1,7 +1,8 @@
 """The original files and the highlighted pages of passages."""
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from enum import IntEnum
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
@@ -11,7 +12,8 @@ from ..pageview.render import DEFAULT_WIDTH, WIDTHS
 
 router = APIRouter(prefix="/api", tags=["pages"])
 
-Width = Literal[WIDTHS]  # type: ignore[valid-type]
+# An enum, not a Literal: query strings arrive as text, and only an enum turns "800" into 800.
+Width = IntEnum("Width", {f"w{w}": w for w in WIDTHS})
 # Text files (HTML above all) must not run as pages of this origin; PDFs need no sandbox, and
 # Chrome's PDF viewer refuses to open in one.
 _SANDBOX = {"Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'"}
@@ -49,7 +51,7 @@ def passage_page(chunk_id: str, views: PageViewsDep,
                  page: Annotated[int | None, Query(ge=1, le=100_000, description="The next PDF page, for a "
                                                    "passage that runs onto it")] = None) -> Response:
     """The passage's PDF page as a PNG, its words under a translucent highlight."""
-    image = views.page_image(chunk_id, width=width, page=page)
+    image = views.page_image(chunk_id, width=int(width) if width is not None else None, page=page)
     band = f"{image.highlight[0]:.4f},{image.highlight[1]:.4f}" if image.highlight else "none"
     return Response(image.png, media_type="image/png", headers={
         "X-Passage-Pages": ",".join(map(str, image.pages)), "X-Highlight": band,
