@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,48 +81,35 @@ class SourceFiles:
     def read(self, doc_id: str) -> SourceBytes:
         """The file's bytes, hashed as read: SourceFileGone or SourceFileChanged when they are not
         the ingested ones."""
-        rec = self.record(doc_id)
-        path = self._where(rec)
-        try:
+        rec, path = self._located(doc_id)
+        with _gone_when_unreadable(rec):
             data = path.read_bytes()
-        except OSError as e:
-            raise self._gone(rec) from e
         self._compare(rec, hashlib.sha256(data).hexdigest())
         return SourceBytes(SourceFile(doc_id, path, rec.sha256), data)
 
     def check(self, doc_id: str) -> SourceFile:
         """The file, when it still has the ingested bytes; hashed again only when its size or
         modification time changed since the last check."""
-        rec = self.record(doc_id)
-        path = self._where(rec)
-        try:
+        rec, path = self._located(doc_id)
+        with _gone_when_unreadable(rec):
             st = path.stat()
-        except OSError as e:
-            raise self._gone(rec) from e
-        stamp = (st.st_size, st.st_mtime_ns)
-        with self._lock:
-            seen = self._checked.get(rec.path)
-        if seen is None or seen[0] != stamp:
-            try:
-                seen = (stamp, _sha256_of(path))
-            except OSError as e:
-                raise self._gone(rec) from e
+            stamp = (st.st_size, st.st_mtime_ns)
             with self._lock:
-                self._checked[rec.path] = seen
+                seen = self._checked.get(rec.path)
+            if seen is None or seen[0] != stamp:
+                seen = (stamp, _sha256_of(path))
+                with self._lock:
+                    self._checked[rec.path] = seen
         self._compare(rec, seen[1])
         return SourceFile(doc_id, path, rec.sha256)
 
-    def _where(self, rec: FileRecord) -> Path:
+    def _located(self, doc_id: str) -> tuple[FileRecord, Path]:
+        rec = self.record(doc_id)
         path = Path(rec.path)
         # Ingestion records resolved paths: a symbolic link put in its place is another file.
         if not path.is_file() or path.is_symlink():
-            raise self._gone(rec)
-        return path
-
-    @staticmethod
-    def _gone(rec: FileRecord) -> SourceFileGone:
-        return SourceFileGone(f"the file of document {rec.doc_id!r} is no longer at {rec.path}; "
-                              "put it back, or run `rodedraad ingest --prune` to update the index")
+            raise _gone(rec)
+        return rec, path
 
     @staticmethod
     def _compare(rec: FileRecord, sha256: str) -> None:
@@ -130,6 +119,20 @@ class SourceFiles:
         if sha256 != rec.sha256:
             raise SourceFileChanged(f"the file of document {rec.doc_id!r} ({rec.path}) has changed since it was "
                                     "ingested; run `rodedraad ingest` again before it is shown")
+
+
+def _gone(rec: FileRecord) -> SourceFileGone:
+    return SourceFileGone(f"the file of document {rec.doc_id!r} is no longer at {rec.path}; "
+                          "put it back, or run `rodedraad ingest --prune` to update the index")
+
+
+@contextmanager
+def _gone_when_unreadable(rec: FileRecord) -> Iterator[None]:
+    """A file that vanishes or cannot be read between the checks is gone, not a server error."""
+    try:
+        yield
+    except OSError as e:
+        raise _gone(rec) from e
 
 
 def _sha256_of(path: Path) -> str:

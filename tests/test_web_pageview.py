@@ -72,8 +72,8 @@ def test_citation_shows_its_page_with_the_passage_highlighted(new_page, live_ser
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     shot(page, "pageview-desktop")
 
-    page.locator("#lang-toggle").click()
-    expect(link).to_have_text(f"Open the PDF at page {first['page']}")
+    page.goto(f"/?lang=en&passage={first['chunk_id']}")
+    expect(page.locator("#panel-pdf")).to_have_text(f"Open the PDF at page {first['page']}")
 
 
 @needs_browser

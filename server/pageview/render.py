@@ -72,7 +72,8 @@ def _line_boxes(boxes: list[tuple[float, float, float, float]]) -> list[tuple[in
 def render_png(page, *, width: int, boxes: list[Rect]) -> RenderedPage:
     """Render one pypdfium2 page `width` pixels wide with the boxes highlighted (call under PDFIUM_LOCK)."""
     bitmap = page.render(scale=width / page.get_width())
-    image = bitmap.to_pil().convert("RGB")
+    image = bitmap.to_pil().convert("RGB")  # a copy: the bitmap is freed here, under the lock, not by a finaliser
+    bitmap.close()
     size = image.size
     bars = _line_boxes([to_pixels(page, r, size) for r in boxes])
     if bars:
