@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DocumentNotFound, SourceFileChanged, SourceFileGone
-from .records import FileRecord, file_records, namespace_for
+from .records import RECORDS_FILE, FileRecord, file_records, namespace_for
 
 MEDIA_TYPES = {
     ".pdf": "application/pdf",
@@ -61,21 +61,34 @@ class SourceBytes:
 
 
 class SourceFiles:
-    """Ingested files by document id, from the records in data_dir (read fresh on every lookup, so
-    an ingestion in another process is seen at once)."""
+    """Ingested files by document id, from the records in data_dir (read again as soon as the records
+    change, so an ingestion in another process is seen at once)."""
 
     def __init__(self, *, data_dir: Path, collection: str) -> None:
         self.data_dir = data_dir
         self.namespace = namespace_for(collection)
         # path → ((size, mtime_ns), sha256 found then): `check` re-hashes only a file whose stat changed.
         self._checked: dict[str, tuple[tuple[int, int], str]] = {}
+        self._records_seen: tuple[tuple, dict[str, FileRecord]] | None = None
         self._lock = threading.Lock()
 
     def record(self, doc_id: str) -> FileRecord:
         """The record of a document's file, or DocumentNotFound."""
-        found = file_records(self.data_dir, self.namespace).get(doc_id)
+        found = self._records().get(doc_id)
         if found is None:
             raise DocumentNotFound(f"no ingested file for document id {doc_id!r}")
+        return found
+
+    def _records(self) -> dict[str, FileRecord]:
+        """The records, read again whenever the database or its write-ahead log changed."""
+        db = self.data_dir / RECORDS_FILE
+        stamp = (_stamp(db), _stamp(db.with_name(db.name + "-wal")))
+        with self._lock:
+            if self._records_seen is not None and self._records_seen[0] == stamp:
+                return self._records_seen[1]
+        found = file_records(self.data_dir, self.namespace)
+        with self._lock:
+            self._records_seen = (stamp, found)
         return found
 
     def read(self, doc_id: str) -> SourceBytes:
@@ -119,6 +132,14 @@ class SourceFiles:
         if sha256 != rec.sha256:
             raise SourceFileChanged(f"the file of document {rec.doc_id!r} ({rec.path}) has changed since it was "
                                     "ingested; run `rodedraad ingest` again before it is shown")
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
 
 
 def _gone(rec: FileRecord) -> SourceFileGone:

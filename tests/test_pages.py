@@ -114,6 +114,15 @@ def test_highlight_colour_is_the_colour_the_page_marks_citations_with():
     assert ".passage-text mark { background: var(--cite-mark)" in css
 
 
+def test_locate_tolerates_words_that_differ_and_refuses_a_stray_phrase():
+    body = "de inspectie onderzoekt elke calamiteit en deelt de lessen met de hele sector in het land"
+    page = text_keys(f"Rapport 2019 pagina 4 {body} Voetnoot over iets anders")
+    quote = text_keys(body.replace("onderzoekt", "onderzoekl").replace("lessen", "1essen"))
+    span = locate(page, quote)
+    assert (span.start, span.end, span.first, span.rest) == (4, 4 + len(quote), 0, len(quote))
+    assert locate(page, text_keys("de hele wereld van morgen en gisteren zonder meer")) is None
+
+
 def test_every_shipped_passage_is_found_on_its_page(passages):
     missed = []
     docs = {NIVEL: pdfium.PdfDocument(NIVEL_PDF), TOEZINE: pdfium.PdfDocument(TOEZINE_PDF)}

@@ -11,13 +11,13 @@ when either changed); a page drawn afresh is drawn from bytes hashed as they wer
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pypdfium2 as pdfium
 
 from retriever.errors import NoPages, RodeDraadError
 from retriever.passages import PassageLookup
-from retriever.sources import SourceFiles
+from retriever.sources import SourceFile, SourceFiles
 from retriever.types import Passage
 
 from .cache import PageCache, PageKey, PageMeta
@@ -98,31 +98,43 @@ class PageViews:
         self.sources = sources
         self.cache = cache
 
+    def cached_image(self, chunk_id: str, *, width: int | None = None, page: int | None = None) -> PageImage | None:
+        """The page from the disk cache, or None when it must be drawn (quick: no pdfium)."""
+        _passage, _source, key = self._key(chunk_id, width, page)
+        hit = self.cache.get(key)
+        if hit is None:
+            return None
+        return PageImage(hit[0], key.page, hit[1].pages, hit[1].highlight, cached=True)
+
     def page_image(self, chunk_id: str, *, width: int | None = None, page: int | None = None) -> PageImage:
         """The passage's page (or `page`, the next one it runs onto) as a highlighted PNG."""
-        width = check_width(width)
-        passage = self.passages.passage(chunk_id)
-        source = self.sources.check(passage.doc_id)
-        if not source.has_pages:
-            raise NoPages(f"document {passage.doc_id!r} is a {source.path.suffix.lstrip('.') or 'text'} file "
-                          "without pages; read the passage in its text")
-        wanted = page or passage.page
-        key = PageKey(passage.chunk_id, wanted, width, source.sha256, RENDERER_VERSION)
-        hit = self.cache.get(key)
+        hit = self.cached_image(chunk_id, width=width, page=page)
         if hit is not None:
-            return PageImage(hit[0], wanted, hit[1].pages, hit[1].highlight, cached=True)
+            return hit
+        passage, _source, key = self._key(chunk_id, width, page)
         checked = self.sources.read(passage.doc_id)  # the bytes drawn are the bytes hashed
+        key = replace(key, file_sha256=checked.source.sha256)  # the same, unless re-ingested just now
         with PDFIUM_LOCK:
             pdf = pdfium.PdfDocument(checked.data)
             try:
                 if not 1 <= passage.page <= len(pdf):
                     raise NoPages(f"passage {chunk_id!r} names PDF page {passage.page}, but the file has {len(pdf)}")
                 place = place_passage(pdf, passage)
-                if wanted not in place.pages:
+                if key.page not in place.pages:
                     raise NoPages(f"passage {chunk_id!r} lies on PDF page {' and '.join(map(str, place.pages))}, "
-                                  f"not on page {wanted}")
-                drawn = render_png(pdf[wanted - 1], width=width, boxes=place.boxes[wanted])
+                                  f"not on page {key.page}")
+                drawn = render_png(pdf[key.page - 1], width=key.width, boxes=place.boxes[key.page])
             finally:
                 pdf.close()
         self.cache.put(key, drawn.png, PageMeta(place.pages, drawn.highlight))
-        return PageImage(drawn.png, wanted, place.pages, drawn.highlight, cached=False)
+        return PageImage(drawn.png, key.page, place.pages, drawn.highlight, cached=False)
+
+    def _key(self, chunk_id: str, width: int | None, page: int | None) -> tuple[Passage, SourceFile, PageKey]:
+        """The passage, its checked file, and the cache key of the page asked for."""
+        width = check_width(width)
+        passage = self.passages.passage(chunk_id)
+        source = self.sources.check(passage.doc_id)
+        if not source.has_pages:
+            raise NoPages(f"document {passage.doc_id!r} is a {source.path.suffix.lstrip('.') or 'text'} file "
+                          "without pages; read the passage in its text")
+        return passage, source, PageKey(passage.chunk_id, page or passage.page, width, source.sha256, RENDERER_VERSION)
