@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/search.py
 	$(BIN)/python benchmarks/chat.py
+	$(BIN)/python benchmarks/pages.py
 
 clean:
 	rm -rf .rodedraad test-artifacts

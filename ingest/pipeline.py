@@ -85,14 +85,17 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
     return found, problems
 
 
-def _fingerprint(path: Path, entry: dict | None, settings_key: str) -> str:
-    h = hashlib.sha256()
+def _fingerprint(path: Path, entry: dict | None, settings_key: str) -> tuple[str, str]:
+    """(fingerprint of the bytes with their catalog entry and settings, SHA-256 of the bytes alone),
+    in one read of the file."""
+    h, raw = hashlib.sha256(), hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
+            raw.update(block)
     h.update(json.dumps(entry or {}, sort_keys=True, default=str).encode())
     h.update(settings_key.encode())
-    return h.hexdigest()
+    return h.hexdigest(), raw.hexdigest()
 
 
 # What a file that is not a PDF starts with, for a clear reason when one is named .pdf.
@@ -245,9 +248,11 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
             continue
         scanner = PageScanner(ocr, progress=progress, pause=paused_time_limit)
         try:
-            fp = _fingerprint(path, entry, settings_key)
+            fp, sha256 = _fingerprint(path, entry, settings_key)
             state = records.file_state(key)
             if state and state[1] == fp:
+                if records.file_sha256(key) != sha256:  # recorded before file hashes were kept
+                    records.set_file_state(key, *state, sha256=sha256)
                 report.files.append(FileOutcome(key, "unchanged", state[0], state[2], state[3]))
                 continue
             with time_limit(path, READ_SECONDS):
@@ -273,7 +278,7 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
             note = "OCR left out page(s) " + ", ".join(
                 f"{n} ({scanner.pages[n].error})" for n in scanner.failed_pages)
         # Only now is the file done: a run killed before this line redoes it.
-        records.set_file_state(key, doc_id, fp, len(pages), len(chunks))
+        records.set_file_state(key, doc_id, fp, len(pages), len(chunks), sha256)
         changed = changed or result.added > 0 or result.deleted > 0
         report.chunks_added += result.added
         report.chunks_deleted += result.deleted

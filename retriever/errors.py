@@ -45,3 +45,27 @@ def shown_id(value: str, limit: int = 80) -> str:
     """An id as an error message echoes it: quoted, and cut to `limit` characters (a client may
     send kilobytes as an id; the message must not send them back)."""
     return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+class DocumentNotFound(RodeDraadError):
+    """No ingested file with that document id."""
+
+    status_code = 404
+
+
+class SourceFileGone(RodeDraadError):
+    """The file recorded for a document is no longer where it was ingested from."""
+
+    status_code = 410
+
+
+class SourceFileChanged(RodeDraadError):
+    """The file recorded for a document no longer has the bytes that were ingested."""
+
+    status_code = 409
+
+
+class NoPages(RodeDraadError):
+    """The document has no pages to show (a text, Markdown or HTML file), or not the one asked for."""
+
+    status_code = 404

@@ -23,7 +23,7 @@ import numpy as np
 
 from .embedder import Embedder
 from .errors import ConfigurationError, EmbeddingModelMismatch, IndexMissing
-from .records import SQLiteRecordManager
+from .records import RECORDS_FILE, SQLiteRecordManager, namespace_for
 from .types import Chunk
 from .units import windows as unit_windows
 
@@ -159,7 +159,7 @@ class ReportIndex:
                     metadata={"hnsw:space": "cosine", _MODEL_KEY: embedder.name})
         records = None
         if create:
-            records = SQLiteRecordManager(f"chroma/{name}", data_dir / "records.sqlite3")
+            records = SQLiteRecordManager(namespace_for(name), data_dir / RECORDS_FILE)
             if records.get_meta("collection_id") != str(collection.id):
                 # A new or recreated collection: what the records say is no longer there.
                 records.reset()

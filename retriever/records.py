@@ -3,7 +3,9 @@
 `SQLiteRecordManager` is a LangChain `RecordManager` (which chunk ids are in the index, per
 document), so `langchain_core.indexing.index` can skip unchanged chunks and clean up stale ones.
 The same file keeps the fingerprint of every ingested file, written only after its chunks are
-safely in the index, so a killed run redoes exactly the files it had not finished.
+safely in the index, so a killed run redoes exactly the files it had not finished, and the
+SHA-256 of its bytes, so the server can hand out exactly the file that was ingested
+(`file_records`, read-only; see `retriever/sources.py`).
 """
 from __future__ import annotations
 
@@ -11,9 +13,45 @@ import sqlite3
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from langchain_core.indexing import RecordManager
+
+RECORDS_FILE = "records.sqlite3"
+
+
+def namespace_for(collection: str) -> str:
+    """The records' namespace of a Chroma collection."""
+    return f"chroma/{collection}"
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One ingested file as the records keep it: where it was, and the SHA-256 of its bytes then
+    (empty for files recorded before hashes were kept; a re-ingest fills it in)."""
+
+    doc_id: str
+    path: str
+    sha256: str
+
+
+def file_records(data_dir: Path, namespace: str) -> dict[str, FileRecord]:
+    """Every recorded file by document id, read-only (the server reads; only ingestion writes).
+    Empty when nothing was ever ingested in data_dir."""
+    db_path = data_dir / RECORDS_FILE
+    if not db_path.is_file():
+        return {}
+    db = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(files)")}
+        if not columns:
+            return {}
+        sha = "sha256" if "sha256" in columns else "''"
+        rows = db.execute(f"SELECT doc_id, path, {sha} FROM files WHERE namespace=?", (namespace,)).fetchall()
+    finally:
+        db.close()
+    return {doc_id: FileRecord(doc_id, path, sha or "") for doc_id, path, sha in rows}
 
 
 class SQLiteRecordManager(RecordManager):
@@ -42,6 +80,9 @@ class SQLiteRecordManager(RecordManager):
                 CREATE TABLE IF NOT EXISTS meta (namespace TEXT, name TEXT, value TEXT, PRIMARY KEY (namespace, name));
                 """
             )
+            # Records made before file hashes were kept gain the column; ingestion fills it in.
+            if "sha256" not in {row[1] for row in self._db.execute("PRAGMA table_info(files)")}:
+                self._db.execute("ALTER TABLE files ADD COLUMN sha256 TEXT DEFAULT ''")
 
     async def acreate_schema(self) -> None:
         self.create_schema()
@@ -125,11 +166,20 @@ class SQLiteRecordManager(RecordManager):
                 (self.namespace, path)).fetchone()
         return tuple(row) if row else None  # type: ignore[return-value]
 
-    def set_file_state(self, path: str, doc_id: str, fingerprint: str, pages: int, chunks: int) -> None:
+    def file_sha256(self, path: str) -> str:
+        """The SHA-256 recorded for a file's bytes ('' when none was recorded)."""
+        with self._lock:
+            row = self._db.execute("SELECT sha256 FROM files WHERE namespace=? AND path=?",
+                                   (self.namespace, path)).fetchone()
+        return (row[0] or "") if row else ""
+
+    def set_file_state(self, path: str, doc_id: str, fingerprint: str, pages: int, chunks: int,
+                       sha256: str = "") -> None:
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?)",
-                (self.namespace, path, doc_id, fingerprint, pages, chunks))
+                "INSERT OR REPLACE INTO files(namespace, path, doc_id, fingerprint, pages, chunks, sha256) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (self.namespace, path, doc_id, fingerprint, pages, chunks, sha256))
 
     def forget_file(self, path: str) -> None:
         with self._lock:

@@ -110,6 +110,17 @@ def learning_for(settings: Settings, searcher: HybridRetriever):
                          open_themes(settings, searcher.glossary))
 
 
+def open_page_views(settings: Settings, passages: PassageLookup):
+    """The original files (from the ingest records in data_dir) and their highlighted pages, cached
+    under data_dir/pages."""
+    from retriever.sources import SourceFiles
+    from server.pageview import PageViews
+    from server.pageview.cache import PageCache
+
+    return PageViews(passages=passages, sources=SourceFiles(data_dir=settings.data_dir, collection=settings.collection),
+                     cache=PageCache(settings.data_dir / "pages"))
+
+
 def build_parts(settings: Settings, *, searcher: HybridRetriever | None = None, answerer=None):
     """Everything the server serves, built once per process. `searcher` and `answerer` are used
     instead of new ones when given (tests share theirs); the searches of a given answerer are
@@ -133,6 +144,7 @@ def build_parts(settings: Settings, *, searcher: HybridRetriever | None = None, 
         learning=open_learning(settings, timed, passages, terms, open_themes(settings, searcher.glossary)),
         embedding_model=searcher.index.embedder.name,
         index_problem=partial(index_problem, searcher.index, passages),
+        pages=open_page_views(settings, passages),
     )
 
 

@@ -19,7 +19,7 @@ from .metrics import install_metrics, mark_process_dead
 from .middleware import install_cors, install_middleware
 from .openapi import document_security
 from .parts import Parts
-from .routes import chat, health, learning, openai_compat, search
+from .routes import chat, health, learning, openai_compat, pages, search
 from .web import install_web
 
 log = logging.getLogger("rodedraad")
@@ -60,7 +60,7 @@ def create_app(parts: Parts, config: ServerConfig) -> FastAPI:
     app.state.parts = parts
     app.state.config = config
     install_error_handlers(app)
-    for router in (health.router, search.router, chat.router, openai_compat.router, learning.router):
+    for router in (health.router, search.router, pages.router, chat.router, openai_compat.router, learning.router):
         app.include_router(router)
     # Order matters: each middleware wraps the ones installed before it.
     install_middleware(app, config)

@@ -5,12 +5,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from retriever.errors import NoPages
 from retriever.passages import PassageLookup
 from retriever.types import Answer, Searcher
 
 from .config import ServerConfig
 from .learning import LearningService
 from .metrics import InstrumentedAnswerer
+from .pageview import PageViews
 from .parts import Parts
 
 
@@ -38,6 +40,13 @@ def get_learning(request: Request) -> LearningService:
     return get_parts(request).learning
 
 
+def get_page_views(request: Request) -> PageViews:
+    views = get_parts(request).pages
+    if views is None:
+        raise NoPages("this server shows no pages of the original files")
+    return views
+
+
 def record_answer(request: Request, answer: Answer, shown: str | None = None) -> None:
     """Leave the answer on the request state for the access log and the audit log; `shown` is the
     text as the client got it, when that differs from the answer's own text."""
@@ -51,3 +60,4 @@ SearcherDep = Annotated[Searcher, Depends(get_searcher)]
 AnswererDep = Annotated[InstrumentedAnswerer, Depends(get_answerer)]
 PassagesDep = Annotated[PassageLookup, Depends(get_passages)]
 LearningDep = Annotated[LearningService, Depends(get_learning)]
+PageViewsDep = Annotated[PageViews, Depends(get_page_views)]

@@ -9,13 +9,15 @@ from retriever.types import Searcher
 
 from .learning import LearningService
 from .metrics import InstrumentedAnswerer
+from .pageview import PageViews
 
 
 @dataclass(frozen=True)
 class Parts:
     """Everything a request may use. `extractive_answerer` answers where nobody can wait for an LLM
     (Teams); it is `answerer` itself when that one is extractive. `index_problem` asks the index
-    whether it still answers (None when it does; `/health`)."""
+    whether it still answers (None when it does; `/health`). `pages` shows the original files and
+    their highlighted pages (None: not offered)."""
 
     searcher: Searcher
     answerer: InstrumentedAnswerer
@@ -24,3 +26,4 @@ class Parts:
     learning: LearningService
     embedding_model: str
     index_problem: Callable[[], str | None] = lambda: None
+    pages: PageViews | None = None

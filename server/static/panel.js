@@ -2,6 +2,7 @@
 import { api, copyText, errorText, getJSON, passageLink, toast, yearText } from './api.js';
 import { $, el, i18nText, state, t } from './dom.js';
 import { webUrl } from './doctext.js';
+import { clearPages, initPages, showPages } from './pageview.js';
 import { openTheme, switchView } from './views.js';
 
 export function markQuote(block, text, quote) {
@@ -44,6 +45,7 @@ export async function openPassage(chunkId, { quote = '', opener = null } = {}) {
   for (const id of ['#panel-before', '#panel-after', '#panel-text']) $(id).replaceChildren();
   $('#panel-link').hidden = true;
   $('#panel-themes')?.remove();
+  clearPages();
   $('#panel-title').focus();
   try {
     const data = await getJSON(`/api/passages/${encodeURIComponent(chunkId)}`);
@@ -58,6 +60,7 @@ export async function openPassage(chunkId, { quote = '', opener = null } = {}) {
     $('#panel-section').textContent = p.section || '';
     $('#panel-section-row').hidden = !p.section;
     markQuote($('#panel-text'), p.text, quote);
+    showPages(chunkId, { docId: p.doc_id, alt: quote || p.text, isCurrent: () => state.panelChunk === chunkId });
     $('#panel-before').replaceChildren(...contextBlock('context_before', data.before, true));
     $('#panel-after').replaceChildren(...contextBlock('context_after', data.after, false));
     const link = $('#panel-link');
@@ -95,6 +98,7 @@ export function closePanel(restoreFocus = true) {
 }
 
 export function initPanel() {
+  initPages();
   $('#panel-close').addEventListener('click', () => closePanel());
   $('#scrim').addEventListener('click', () => closePanel());
   document.addEventListener('keydown', (ev) => { if (ev.key === 'Escape' && !$('#panel').hidden) closePanel(); });
