@@ -69,8 +69,16 @@ export function renderSources(c) {
       el('span', { class: 'source-page' },
         el('span', { i18n: ['page_short', { page: c.page_label || c.page }] }),
         ' · ',
-        el('span', { i18n: ['pdf_page_short', { page: c.page }] })),
+        el('span', { i18n: ['pdf_page_short', { page: c.page }] }),
+        c.ocr ? ocrLabel(c.ocr_confidence) : null),
       c.quote ? el('q', { class: 'source-quote', text: snippet(c.quote, 180) }) : null));
+}
+
+// Text read from a scan may hold OCR errors: say so, so the reader checks the original.
+export function ocrLabel(confidence) {
+  const label = el('span', { class: 'ocr-label' }, ' · ', el('span', { i18n: ['ocr_text'] }));
+  i18nText(label, 'ocr_hint', { conf: Math.round(confidence || 0) }, 'title');
+  return label;
 }
 
 export function newTurn(question) {

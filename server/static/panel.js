@@ -3,6 +3,7 @@ import { api, copyText, errorText, getJSON, passageLink, toast, yearText } from 
 import { $, el, i18nText, state, t } from './dom.js';
 import { webUrl } from './doctext.js';
 import { clearPages, initPages, showPages } from './pageview.js';
+import { ocrLabel } from './chat.js';
 import { openTheme, switchView } from './views.js';
 
 export function markQuote(block, text, quote) {
@@ -55,7 +56,7 @@ export async function openPassage(chunkId, { quote = '', opener = null } = {}) {
     title.removeAttribute('data-i18n');
     title.textContent = p.title;
     $('#panel-meta').textContent = [p.publisher, yearText(p.year), p.doc_type].filter(Boolean).join(' · ');
-    $('#panel-page').textContent = p.page_label || String(p.page);
+    $('#panel-page').replaceChildren(p.page_label || String(p.page), ...(p.ocr ? [ocrLabel(p.ocr_confidence)] : []));
     $('#panel-pdf-page').textContent = String(p.page);
     $('#panel-section').textContent = p.section || '';
     $('#panel-section-row').hidden = !p.section;
