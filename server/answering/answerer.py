@@ -29,6 +29,7 @@ _FOLLOW_UP = re.compile(r"^(en|maar|ook|dus|and|but|also|what about|hoe zit het|
                         r"|welke nog|hoezo|daar|dat|die|dit|deze|dan|they|it|this|that|those)\b", re.I)
 _CITE = re.compile(r"\[(\d{1,2})\]")
 _YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
+_PEOPLE = {"mensen", "personen", "people", "persons", "individuals"}
 # What a question asks for that only a specific kind of sentence can give: (slot, asked, filled).
 _SLOTS = (
     ("amount of money", re.compile(r"\b(gekost|kosten|kost|budget|geld|euro|bedrag|subsidie|cost|costs|money|budget|"
@@ -205,6 +206,11 @@ class Answerer:
         numbered = [set(self.terms.stems(s)) for h in hits[: self.policy.passages]
                     for s in split_sentences(h.passage.text) if has_quantity(s)]
         for lead, thing in measures:
+            if thing.lower() in _PEOPLE:
+                # "how many people": any count of persons answers it (deelnemers, professionals, …)
+                if any(has_count(s) for h in hits[: self.policy.passages] for s in split_sentences(h.passage.text)):
+                    return True
+                continue
             stems = known(f"{lead} {thing}") - known(lead)
             if stems and any(stems & sent for sent in numbered):
                 return True

@@ -11,6 +11,9 @@ from retriever.normalise import fold
 
 
 _MARKUP = re.compile(r"<[^>]{0,200}>|https?://\S+|[*`_]{1,3}")
+# Text a reader of the question never sees (hidden HTML) is an instruction smuggled in, never the question.
+_HIDDEN = re.compile(r"<(\w+)[^>]{0,200}(?:display\s*:\s*none|visibility\s*:\s*hidden|hidden)[^>]{0,200}>.*?</\1\s*>",
+                     re.I | re.S)
 _LABEL = re.compile(r"\W*\w{0,12}\W*:\W*")  # "SYSTEEM:", "**vraag:**" left over around an instruction
 
 
@@ -48,10 +51,12 @@ class PromptLibrary:
     def split_instructions(self, question: str) -> tuple[str, bool]:
         """The question without sentences that instruct the assistant, and whether there were any."""
         # Markup and links in a question are never part of what it asks (hidden HTML, a planted URL).
-        plain = _MARKUP.sub(" ", question)
+        visible = _HIDDEN.sub(" ", question)
+        hidden = visible != question
+        plain = _MARKUP.sub(" ", visible)
         parts = re.split(r"(?<=[.!?:])\s+", plain.strip())
         kept = [p for p in parts if not any(rx.search(fold(p)) for rx in self.injection_patterns)]
-        if len(kept) == len(parts):
+        if len(kept) == len(parts) and not hidden:
             return question, False
         kept = [p for p in kept if not _LABEL.fullmatch(p.strip())]
         # "Dan: hoe lang ..." — drop a leading connective left over from the instruction
