@@ -39,3 +39,9 @@ class PassageNotFound(RodeDraadError):
     """No passage with that id."""
 
     status_code = 404
+
+
+class EmbeddingServerError(RodeDraadError):
+    """The embedding server failed (unreachable, an error status, a malformed answer) after retries."""
+
+    status_code = 503
