@@ -171,8 +171,9 @@ def test_the_shipped_corpus_through_the_server_gives_the_bundled_ids_vectors_and
     from .conftest import DEV_SET
     from .test_search import CHECK_FLOOR
 
+    # Generous timeout: on a busy 2-core box one batch of passages can take a minute.
     settings = Settings(_env_file=None, data_dir=tmp_path / "data", embedding_url=server.url,
-                        embedding_server_model=MODEL, embedding_timeout=600, embedding_batch_size=16)  # a busy 2-core CI box
+                        embedding_server_model=MODEL, embedding_timeout=600, embedding_batch_size=16)
     index = open_index(settings, create=True)
     assert isinstance(index.embedder, RemoteEmbedder)
     glossary = open_glossary(settings)
