@@ -2,6 +2,7 @@
 unchanged re-run.
 
     python benchmarks/ingest.py [--extra /path/to/shared/corpus-extra] [--limit-files N] [--scan-pages N]
+        [--embedding-url http://gpu-box:8080 --embedding-model intfloat/multilingual-e5-small]
 
 Prints pages/s and chunks/s for the shipped corpus plus corpus-extra (plus a made-up scan: N pages
 of the shipped Nivel report rendered to a 300 dpi image-only PDF, so OCR is measured even when no
@@ -13,6 +14,10 @@ and as a fresh `rodedraad ingest` process (goal ≤ 3 s).
 
 Text pages/s is text pages over the ingest time outside OCR (parsing, chunking, embedding and
 writing of every page); OCR pages/s is OCR'd pages over the time in OCR (rendering and Tesseract).
+
+With --embedding-url the run embeds through that OpenAI-compatible server (retriever.remote_embedder),
+and the same files are then ingested once more with the bundled model into a fresh index, so
+the two throughputs are printed side by side (--no-bundled leaves that second ingest out).
 """
 from __future__ import annotations
 
@@ -62,7 +67,17 @@ def main() -> None:
     ap.add_argument("--scan-pages", type=int, default=4,
                     help="Also ingest an image-only PDF of this many pages of the Nivel report (0: none).")
     ap.add_argument("--ocr", choices=["auto", "off"], default="auto")
+    ap.add_argument("--embedding-url", default="", help="Embed through this OpenAI-compatible /v1/embeddings server.")
+    ap.add_argument("--embedding-model", default="intfloat/multilingual-e5-small",
+                    help="Model name the server serves (with --embedding-url).")
+    ap.add_argument("--embedding-api-key", default="")
+    ap.add_argument("--embedding-batch-size", type=int, default=32)
+    ap.add_argument("--no-bundled", action="store_true",
+                    help="With --embedding-url: do not also time the bundled model on the same files.")
     args = ap.parse_args()
+    server = {"embedding_url": args.embedding_url, "embedding_server_model": args.embedding_model,
+              "embedding_api_key": args.embedding_api_key,
+              "embedding_batch_size": args.embedding_batch_size} if args.embedding_url else {}
 
     files, _ = discover([ROOT / "corpus", args.extra])
     if args.limit_files:
@@ -79,7 +94,7 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="rodedraad-bench-"))
     if args.scan_pages:
         files.append(make_scan(data_dir / "scans" / "nivel-gescand.pdf", args.scan_pages))
-    settings = Settings(_env_file=None, data_dir=data_dir)
+    settings = Settings(_env_file=None, data_dir=data_dir, **server)
     index = open_index(settings, create=True)
     glossary = open_glossary(settings)
     themes = open_themes(settings, glossary)
@@ -116,13 +131,27 @@ def main() -> None:
 
     # this checkout's code, also when the venv's `rodedraad` was installed from another one
     env = {**os.environ, "RODEDRAAD_DATA_DIR": str(data_dir),
+           **{f"RODEDRAAD_{k.upper()}": str(v) for k, v in server.items()},
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     cli = [str(Path(sys.executable).parent / "rodedraad"), "ingest", "--quiet", *map(str, files)]
     t0 = time.perf_counter()
     subprocess.run(cli, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     t_cli = time.perf_counter() - t0
 
+    bundled = None
+    if server and not args.no_bundled:  # the same files with the bundled model, in a fresh index
+        b_settings = Settings(_env_file=None, data_dir=data_dir / "bundled")
+        b_index = open_index(b_settings, create=True)
+        b_index.embedder.embed_query("warm-up")
+        t0 = time.perf_counter()
+        b_report = ingest(files, index=b_index, normalise=glossary.normaliser, tag_themes=themes,
+                          chunk_tokens=settings.chunk_tokens, progress=False, ocr=args.ocr)
+        bundled = (b_report.chunks_added, time.perf_counter() - t0)
+        same = sorted(c for c, _d, _m in b_index.scan()) == sorted(c for c, _d, _m in index.scan())
+        bundled += (same,)
+
     failed = report.failed
+    print(f"embedder: {index.embedder.name}" + (f" at {args.embedding_url}" if server else ""))
     print(f"files: {len(files)} ({len(failed)} failed): {' '.join(sorted({Path(f).parent.name for f in files}))}")
     for f in failed:
         print(f"  failed: {Path(f.path).name}: {f.reason}")
@@ -142,6 +171,11 @@ def main() -> None:
     print(f"ratio ingest/embedder throughput (passages and windows): {t_embed / t_ingest:.2f} (goal >= 0.85)")
     print(f"re-ingest unchanged: {t_again:.2f} s in-process ({again.count('unchanged')} unchanged, "
           f"{again.chunks_added} embedded); {t_cli:.2f} s as a new `rodedraad ingest` process (goal <= 3 s)")
+    if bundled:
+        b_chunks, b_seconds, same = bundled
+        print(f"server vs bundled model on the same files: {chunks / t_ingest:.1f} vs {b_chunks / b_seconds:.1f} "
+              f"chunks/s ({t_ingest:.1f} s vs {b_seconds:.1f} s, x{b_seconds / t_ingest:.2f}); "
+              f"same passage ids: {'yes' if same else 'NO'}")
 
 
 if __name__ == "__main__":

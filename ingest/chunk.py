@@ -1,7 +1,8 @@
 """Paragraphs → chunks: by section and paragraph, sized in the embedding model's tokens.
 
 A chunk never crosses a page (its citation names one page) and never exceeds the model's limit.
-Ids hash the content and what is said about it, so the same content keeps its id.
+A passage id hashes its document id and its text only: page, section, page label, themes and the
+catalog fields are metadata, updated in place (retriever.index), so editing them breaks no link.
 """
 from __future__ import annotations
 
@@ -11,16 +12,14 @@ from collections.abc import Callable, Iterable
 
 from retriever.types import Chunk, DocumentInfo, Page
 
-from retriever.units import UNITS_VERSION
-
 from .clean import Paragraph
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u00C0-\u024F“‘(\d])")
 
 
-def chunk_id(doc_id: str, page: int, section: str, text: str, extra: str = "") -> str:
-    """Stable id: same document, page, section and text → same id."""
-    h = hashlib.sha256("\x1f".join([doc_id, str(page), section, text, extra]).encode()).hexdigest()
+def chunk_id(doc_id: str, text: str) -> str:
+    """Stable id: same document and text → same id, whatever is said about the text."""
+    h = hashlib.sha256("\x1f".join([doc_id, text]).encode()).hexdigest()
     return h[:32]
 
 
@@ -85,9 +84,7 @@ def chunk_paragraphs(
         text = "\n\n".join(buf)
         sec = section()
         themes = tag_themes(f"{sec}\n{text}")
-        cid = chunk_id(doc.doc_id, buf_page, section_path(), text,
-                       f"{doc.title}|{doc.publisher}|{doc.year}|{doc.doc_type}|{doc.url}|{labels[buf_page]}|{','.join(themes)}"
-                       f"|u{UNITS_VERSION}")
+        cid = chunk_id(doc.doc_id, text)
         path = section_path()
         chunks.append(Chunk(chunk_id=cid, doc=doc, text=text, search_text=normalise(f"{path}\n{text}"),
                             page=buf_page, page_label=labels[buf_page], section=sec,
@@ -123,7 +120,7 @@ def chunk_paragraphs(
     for c in chunks:
         if c.chunk_id in seen:
             seen[c.chunk_id] += 1
-            c = Chunk(**{**c.__dict__, "chunk_id": chunk_id(c.chunk_id, seen[c.chunk_id], "", "")})
+            c = Chunk(**{**c.__dict__, "chunk_id": chunk_id(c.chunk_id, f"#{seen[c.chunk_id]}")})
         else:
             seen[c.chunk_id] = 0
         out.append(c)

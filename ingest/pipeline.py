@@ -44,8 +44,9 @@ SUPPORTED = {".pdf", ".txt", ".md", ".markdown", ".html", ".htm"}
 SKIPPED_NAMES = {"SOURCES.md", "README.md", "catalog.toml", "LICENSE", "LICENSE.md"}
 # A file whose reading and chunking takes longer than this is reported, not waited for (main thread only).
 READ_SECONDS = 300.0
-# Bump when parsing or chunking changes, so unchanged files are re-chunked once.
-PIPELINE_VERSION = "5"
+# Bump when parsing or chunking changes, so unchanged files are re-chunked (and re-embedded) once.
+# 6: passage ids hash document and text only.
+PIPELINE_VERSION = "6"
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
@@ -229,6 +230,8 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
     max_tokens = index.embedder.max_tokens
     settings_key = (f"{PIPELINE_VERSION}|u{UNITS_VERSION}|{index.embedder.name}|{chunk_tokens}|"
                     f"{getattr(tag_themes, 'version', '')}|ocr={ocr}")
+    # How vectors are made: a document written with another recipe is re-embedded under the same ids.
+    recipe = f"{PIPELINE_VERSION}|u{UNITS_VERSION}|{index.embedder.name}"
     known = records.files()
     used_ids = {v: k for k, v in known.items()}
     changed = False
@@ -268,7 +271,7 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
                                             ocr_seconds=scanner.seconds))
             continue
         bar.set_postfix_str(f"{path.name[:30]} {len(pages)}p {len(chunks)}c")
-        result = index.write_document(doc_id, chunks)
+        result = index.write_document(doc_id, chunks, recipe=recipe)
         read_by_ocr = {n: p for n, p in scanner.pages.items() if not p.error}
         if ocr_boxes_dir is not None:
             write_word_boxes(ocr_boxes_dir, doc_id, read_by_ocr, {p.number: p.label for p in pages},
@@ -279,9 +282,11 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
                 f"{n} ({scanner.pages[n].error})" for n in scanner.failed_pages)
         # Only now is the file done: a run killed before this line redoes it.
         records.set_file_state(key, doc_id, fp, len(pages), len(chunks), sha256)
-        changed = changed or result.added > 0 or result.deleted > 0
+        changed = changed or result.added > 0 or result.deleted > 0 or result.retagged > 0 or result.reembedded > 0
         report.chunks_added += result.added
         report.chunks_deleted += result.deleted
+        report.chunks_retagged += result.retagged
+        report.chunks_reembedded += result.reembedded
         report.files.append(FileOutcome(key, "updated" if state else "added", doc_id, len(pages), len(chunks),
                                         reason=note, ocr_pages=len(read_by_ocr), ocr_seconds=scanner.seconds))
     if prune:

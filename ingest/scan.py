@@ -28,7 +28,6 @@ from tqdm import tqdm
 from retriever.errors import UnreadableDocument
 from retriever.types import Chunk
 
-from .chunk import chunk_id
 from .ocr import NeedsOcr, OcrPage, OcrWord, TesseractEngine
 
 log = logging.getLogger(__name__)
@@ -246,7 +245,7 @@ def passage_confidence(text: str, words: list[OcrWord]) -> float:
 
 
 def mark_ocr_chunks(chunks: list[Chunk], pages: dict[int, OcrPage]) -> list[Chunk]:
-    """Chunks from OCR'd pages get `ocr_confidence` and an id that says so (metadata is part of it)."""
+    """Chunks from OCR'd pages get `ocr_confidence` (metadata: the id stays that of the text)."""
     out = []
     for c in chunks:
         page = pages.get(c.page)
@@ -254,7 +253,7 @@ def mark_ocr_chunks(chunks: list[Chunk], pages: dict[int, OcrPage]) -> list[Chun
             out.append(c)
             continue
         conf = passage_confidence(c.text, list(page.words))
-        out.append(replace(c, ocr_confidence=conf, chunk_id=chunk_id(c.chunk_id, c.page, "ocr", f"{conf:.1f}")))
+        out.append(replace(c, ocr_confidence=conf))
     return out
 
 

@@ -69,3 +69,9 @@ class NoPages(RodeDraadError):
     """The document has no pages to show (a text, Markdown or HTML file), or not the one asked for."""
 
     status_code = 404
+
+
+class EmbeddingServerError(RodeDraadError):
+    """The embedding server failed (unreachable, an error status, a malformed answer) after retries."""
+
+    status_code = 503

@@ -30,6 +30,7 @@ from .units import windows as unit_windows
 _MODEL_KEY = "embedding_model"
 _GENERATION_KEY = "generation"
 WINDOWS_SUFFIX = "-windows"
+_RECIPE_PREFIX = "recipe:"  # ingest records' meta: how a document's vectors were made
 
 
 def connect(*, data_dir: Path, chroma_url: str = "") -> chromadb.api.ClientAPI:
@@ -63,6 +64,7 @@ class ChunkStore(VectorStore):
         self._collection = collection
         self._embedder = embedder
         self._windows = windows_collection
+        self.rewrite = False  # set while vectors of existing passages are rewritten
 
     @property
     def embeddings(self) -> Embedder:
@@ -82,6 +84,8 @@ class ChunkStore(VectorStore):
                 w_texts += texts
                 w_meta += [{"chunk_id": cid, "doc_id": str(d.metadata.get("doc_id", "")), "n": j}
                            for j in range(len(texts))]
+            if self.rewrite:  # the units may split differently now: no window of before may stay
+                self._windows.delete(where={"chunk_id": {"$in": list(ids)}})
             if w_ids:
                 self._windows.upsert(ids=w_ids, embeddings=self._embedder.embed_documents(w_texts), metadatas=w_meta)
         self._collection.upsert(ids=list(ids), embeddings=vectors, documents=[d.page_content for d in documents],
@@ -115,6 +119,8 @@ class WriteResult:
     added: int
     deleted: int
     skipped: int
+    retagged: int = 0  # kept passages whose metadata was updated in place
+    reembedded: int = 0  # kept passages whose vectors were rewritten (another recipe)
 
 
 class ReportIndex:
@@ -227,21 +233,80 @@ class ReportIndex:
             self._store = ChunkStore(self.collection, self.embedder, self.windows)
         return self._store
 
-    def write_document(self, doc_id: str, chunks: list[Chunk]) -> WriteResult:
-        """Make the index hold exactly these chunks for doc_id: add new ones, delete stale ones.
+    def write_document(self, doc_id: str, chunks: list[Chunk], recipe: str = "") -> WriteResult:
+        """Make the index hold exactly these chunks for doc_id: embed new ones, delete stale ones,
+        and update the metadata of the others in place.
 
-        Uses LangChain's indexing API: vectors are written before the records, so a run killed
-        midway leaves nothing a rerun cannot finish.
+        Ids hash document and text only (ingest.chunk): a changed theme, catalog field or page
+        label is a metadata update and embeds nothing. `recipe` names how the vectors were made
+        (model, units, pipeline); when the document was written with another recipe, all its
+        vectors are rewritten under the same ids. LangChain's indexing API writes vectors before
+        the records, and the recipe is recorded last, so a run killed midway is finished by a rerun.
+        A new passage whose text is that of a stale one of the same document (ids from before
+        this scheme) keeps the stale id as `former_id`, so old links still resolve (`resolve`).
         """
         assert self.records is not None, "open the index with create=True to write"
-        docs = [Document(page_content=c.text, metadata={**c.metadata(), "embed_text": c.embed_text}, id=c.chunk_id)
+        rewrite = bool(recipe) and self.records.get_meta(_RECIPE_PREFIX + doc_id) != recipe
+        ids = [c.chunk_id for c in chunks]
+        stored = self._metadatas(ids)
+        formers = self._formers(doc_id, [c for c in chunks if c.chunk_id not in stored], set(ids))
+        docs = [Document(page_content=c.text, id=c.chunk_id,
+                         metadata={**c.metadata(), **formers.get(c.chunk_id, {}), "embed_text": c.embed_text})
                 for c in chunks]
-        r = langchain_index(
-            docs, self.records, self._vector_store(), cleanup="scoped_full", source_id_key="doc_id",
-            key_encoder=lambda d: d.metadata["chunk_id"], batch_size=64)
+        store = self._vector_store()
+        store.rewrite = rewrite
+        try:
+            r = langchain_index(
+                docs, self.records, store, cleanup="scoped_full", source_id_key="doc_id",
+                key_encoder=lambda d: d.metadata["chunk_id"], batch_size=64, force_update=rewrite)
+        finally:
+            store.rewrite = False
+        retagged = 0
+        if not rewrite:  # kept passages: their metadata in place, no embedding
+            changed = [c for c in chunks if c.chunk_id in stored
+                       and any(stored[c.chunk_id].get(k) != v for k, v in c.metadata().items())]
+            for i in range(0, len(changed), 500):
+                part = changed[i:i + 500]
+                self.collection.update(ids=[c.chunk_id for c in part], metadatas=[c.metadata() for c in part])
+            retagged = len(changed)
         if not chunks:
             self.remove_document(doc_id)
-        return WriteResult(added=r["num_added"], deleted=r["num_deleted"], skipped=r["num_skipped"])
+        elif recipe:
+            self.records.set_meta(_RECIPE_PREFIX + doc_id, recipe)
+        return WriteResult(added=r["num_added"], deleted=r["num_deleted"], skipped=r["num_skipped"],
+                           retagged=retagged, reembedded=r["num_updated"])
+
+    def _metadatas(self, ids: list[str]) -> dict[str, dict]:
+        """Stored metadata of those ids that are in the collection."""
+        out: dict[str, dict] = {}
+        for i in range(0, len(ids), 500):
+            r = self.collection.get(ids=ids[i:i + 500], include=["metadatas"])
+            out.update({cid: m or {} for cid, m in zip(r["ids"], r["metadatas"])})
+        return out
+
+    def _formers(self, doc_id: str, new: list[Chunk], keep: set[str]) -> dict[str, dict]:
+        """`former_id` for new chunks whose text a stale chunk of the document had (in reading order)."""
+        stale = [k for k in self.records.list_keys(group_ids=[doc_id]) if k not in keep] if new else []
+        if not stale:
+            return {}
+        by_text: dict[str, list[tuple[int, str]]] = {}
+        for i in range(0, len(stale), 500):
+            r = self.collection.get(ids=stale[i:i + 500], include=["documents", "metadatas"])
+            for cid, text, m in zip(r["ids"], r["documents"], r["metadatas"]):
+                by_text.setdefault(text or "", []).append((int((m or {}).get("position", 0)), cid))
+        for olds in by_text.values():
+            olds.sort()
+        out = {}
+        for c in new:
+            olds = by_text.get(c.text)
+            if olds:
+                out[c.chunk_id] = {"former_id": olds.pop(0)[1]}
+        return out
+
+    def resolve(self, former_id: str) -> str | None:
+        """The id of the passage that replaced `former_id` (a passage id from before stable ids)."""
+        r = self.collection.get(where={"former_id": former_id}, include=[], limit=1)
+        return r["ids"][0] if r["ids"] else None
 
     def remove_document(self, doc_id: str) -> int:
         """Delete every chunk of a document; returns how many."""
@@ -250,6 +315,7 @@ class ReportIndex:
         if keys:
             self._vector_store().delete(ids=keys)
             self.records.delete_keys(keys)
+        self.records.delete_meta(_RECIPE_PREFIX + doc_id)
         return len(keys)
 
     def touch(self) -> None:

@@ -34,20 +34,26 @@ class PassageLookup:
         """Every passage in reading order (report, then position)."""
         return self.derived.table().passages
 
-    def passage(self, chunk_id: str) -> Passage:
-        """The passage with this id, or PassageNotFound."""
-        table = self.derived.table()
+    def _position(self, table, chunk_id: str) -> int:
+        """Where the passage is in the table; an id from before stable ids (see
+        ReportIndex.resolve) finds the passage with the same text. PassageNotFound otherwise."""
         pos = table.positions.get(chunk_id)
         if pos is None:
+            current = self.derived.index.resolve(chunk_id) if len(chunk_id) <= 64 else None
+            pos = table.positions.get(current) if current else None
+        if pos is None:
             raise PassageNotFound(f"no passage with id {shown_id(chunk_id)}")
-        return table.passages[pos]
+        return pos
+
+    def passage(self, chunk_id: str) -> Passage:
+        """The passage with this id (or former id), or PassageNotFound."""
+        table = self.derived.table()
+        return table.passages[self._position(table, chunk_id)]
 
     def neighbours(self, chunk_id: str, window: int = 1) -> tuple[list[Passage], list[Passage]]:
         """The passages just before and after one, within its document."""
         table = self.derived.table()
-        pos = table.positions.get(chunk_id)
-        if pos is None:
-            raise PassageNotFound(f"no passage with id {shown_id(chunk_id)}")
+        pos = self._position(table, chunk_id)
         doc = table.passages[pos].doc_id
         before = [table.passages[i] for i in range(max(0, pos - window), pos) if table.passages[i].doc_id == doc]
         after = [table.passages[i] for i in range(pos + 1, min(len(table.passages), pos + 1 + window))

@@ -199,6 +199,10 @@ class SQLiteRecordManager(RecordManager):
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES (?,?,?)", (self.namespace, name, value))
 
+    def delete_meta(self, name: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM meta WHERE namespace=? AND name=?", (self.namespace, name))
+
     def reset(self) -> None:
         """Forget everything (the collection it described is gone)."""
         with self._lock:

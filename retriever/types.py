@@ -208,8 +208,10 @@ class IngestReport:
     """Summary of one ingestion run."""
 
     files: list[FileOutcome] = field(default_factory=list)
-    chunks_added: int = 0
+    chunks_added: int = 0  # new passages, embedded
     chunks_deleted: int = 0
+    chunks_retagged: int = 0  # kept passages whose metadata was updated in place (nothing embedded)
+    chunks_reembedded: int = 0  # kept passages embedded again under their ids (another recipe)
     seconds: float = 0.0
 
     def count(self, status: str) -> int:
@@ -229,6 +231,8 @@ class IngestReport:
             "failed": self.count("failed"),
             "chunks_added": self.chunks_added,
             "chunks_deleted": self.chunks_deleted,
+            "chunks_retagged": self.chunks_retagged,
+            "chunks_reembedded": self.chunks_reembedded,
             "pages": sum(f.pages for f in self.files),
             "ocr_pages": sum(f.ocr_pages for f in self.files),
             "seconds": round(self.seconds, 3),

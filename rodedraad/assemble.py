@@ -21,10 +21,21 @@ from retriever.types import Searcher
 from .settings import Settings
 
 
+def open_embedder(settings: Settings) -> Embedder:
+    """An embeddings server when embedding_url is set, else the configured local model."""
+    if settings.embedding_url:
+        from retriever.remote_embedder import RemoteEmbedder
+
+        return RemoteEmbedder(settings.embedding_url, settings.embedding_server_model,
+                              api_key=settings.embedding_api_key, prefixes=settings.embedding_prefixes,
+                              batch_size=settings.embedding_batch_size, retries=settings.embedding_retries,
+                              timeout=settings.embedding_timeout, max_tokens=settings.embedding_max_tokens)
+    return load_embedder(settings.embedding_model, threads=settings.embed_threads, processes=settings.workers)
+
+
 def open_index(settings: Settings, *, embedder: Embedder | None = None, create: bool = False) -> ReportIndex:
     """The configured index (embedded or server); create=True also opens the ingest records."""
-    embedder = embedder or load_embedder(settings.embedding_model, threads=settings.embed_threads,
-                                         processes=settings.workers)
+    embedder = embedder or open_embedder(settings)
     return ReportIndex.open(data_dir=settings.data_dir, embedder=embedder,
                             chroma_url=settings.chroma_url, name=settings.collection, create=create)
 

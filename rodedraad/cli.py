@@ -93,7 +93,8 @@ def ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, as_json: bo
                    f"removed {summary['removed']}, failed {summary['failed']}; "
                    + (f"{summary['ocr_pages']} pages read by OCR; " if summary["ocr_pages"] else "")
                    + f"{summary['chunks_added']} chunks "
-                   f"embedded, {summary['chunks_deleted']} deleted in {summary['seconds']:.1f} s")
+                   f"embedded, {summary['chunks_reembedded']} re-embedded, {summary['chunks_retagged']} retagged, "
+                   f"{summary['chunks_deleted']} deleted in {summary['seconds']:.1f} s")
     sys.exit(1 if report.failed else 0)
 
 
