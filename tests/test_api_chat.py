@@ -31,7 +31,8 @@ FRAMES = re.compile(r"^(The reports say \(quoted in Dutch\):|Verder:|Also:|- )\s
 def cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
     """(quoted text, its [n] numbers) for each quote of the answer: the lead and the points,
     without the frame, the bullet dashes and the before-the-Jeugdwet flags."""
-    body = FRAMES.sub("", re.sub(r"\] \((over|about) the? ?[^)]*\(2015\)\)", "]", answer))
+    quoted = "\n\n".join(b for b in answer.split("\n\n") if CITE.search(b))  # not the injection note
+    body = FRAMES.sub("", re.sub(r"\] \((over|about) the? ?[^)]*\(2015\)\)", "]", quoted))
     out = []
     for m in re.finditer(r"(.+?)((?:\s*\[\d+\])+)(?=\s|$)", body, re.S):
         out.append((m.group(1).strip().strip("“”"), [int(n) for n in CITE.findall(m.group(2))]))

@@ -161,12 +161,12 @@ def test_scanned_text_is_found_by_search_with_page_and_label(scans):
 
 
 def test_scanned_text_is_cited_with_page_and_label(scans):
-    from rodedraad.assemble import open_answerer
+    from rodedraad.assemble import open_answerer, terms_of
     from rodedraad.settings import Settings
     from server.schemas import AnswerOut
 
     searcher = HybridRetriever(scans["index"], glossary=GLOSSARY)
-    answer = open_answerer(Settings(_env_file=None), searcher).answer(
+    answer = open_answerer(Settings(_env_file=None), searcher, terms_of(searcher)).answer(
         "Waarom willen de inspecties de lessen uit calamiteitenonderzoeken delen met bestuurders?",
         filters=None)
     cited = [c for c in answer.citations if c.passage.doc_id.startswith("gescand")]
