@@ -76,6 +76,7 @@ class HybridRetriever:
         self.derived = DerivedState(index, self.normaliser, keyword_dir, check_seconds)
         self._vector_store: PassageVectors | None = None
         self._windows = WindowVectors(index)
+        self._recent = threading.local()  # the answer layer scores windows with the vector search just made
         self._vec_lock = threading.Lock()
         # Suggested and repeated questions (and a follow-up's retries) skip the model, which is most
         # of a search's CPU time. The texts stay in this process's memory only.
@@ -148,7 +149,9 @@ class HybridRetriever:
     def window_scores(self, passage: Passage, question: str) -> np.ndarray:
         """Similarity of each window of a passage to the question, in window order: the answer
         layer picks the units that answer by these (the question's vector comes from the cache)."""
-        qvec = self.query_vector(self.dense_query_text(question))
+        text = self.dense_query_text(question)
+        recent = getattr(self._recent, "vector", None)  # this thread's last search: same question, no model call
+        qvec = recent[1] if recent is not None and recent[0] == text else self.query_vector(text)
         return self._windows.scores(passage, np.asarray(qvec, dtype=np.float32))
 
     def clear_query_cache(self) -> None:
@@ -166,9 +169,11 @@ class HybridRetriever:
         n = max(self.weights.candidates, k * 3)
         exp = self.glossary.expand(query)
         # The model call releases the GIL: keyword search runs beside it.
-        embedding = self._pool.submit(self.query_vector, self.dense_query_text(query, exp))
+        dense_text = self.dense_query_text(query, exp)
+        embedding = self._pool.submit(self.query_vector, dense_text)
         keyword = self._keyword(table, query, exp, mask, n)
         qvec = np.asarray(embedding.result(), dtype=np.float32)
+        self._recent.vector = (dense_text, qvec)
         if len(table.passages) <= self.weights.exact_below:
             # a small index: every passage is a candidate, scored exactly from memory
             candidates = np.flatnonzero(mask) if mask is not None else np.arange(len(table.passages))
