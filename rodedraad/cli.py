@@ -62,14 +62,24 @@ def _questions(question: str | None):
 @click.pass_obj
 def ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, as_json: bool, quiet: bool) -> None:
     """Ingest reports (PDF, txt, md, html) into the index; default: the shipped corpus."""
+    lock = None
+    if not settings.chroma_url:  # a Chroma server takes writes while it serves; embedded Chroma does not
+        from retriever.index_lock import EmbeddedIndexLock
+
+        lock = EmbeddedIndexLock(settings.data_dir)
+        lock.hold_for_ingest()
+    try:
+        _ingest(settings, paths, prune, as_json, quiet)
+    finally:
+        if lock is not None:
+            lock.release()  # also when ingest runs in-process more than once (tests, notebooks)
+
+
+def _ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, as_json: bool, quiet: bool) -> None:
     from ingest.pipeline import ingest as run_ingest
 
     from .assemble import open_glossary, open_index, open_themes
 
-    if not settings.chroma_url:  # a Chroma server takes writes while it serves; embedded Chroma does not
-        from retriever.index_lock import EmbeddedIndexLock
-
-        EmbeddedIndexLock(settings.data_dir).hold_for_ingest()  # held until this process exits
     index = open_index(settings, create=True)
     glossary = open_glossary(settings)
     report = run_ingest(list(paths) or [settings.corpus_dir], index=index, normalise=glossary.normaliser,

@@ -12,7 +12,8 @@ MAX_QUESTION = 2000
 
 
 class FiltersIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: what the schema refuses ("2016", 2016.0, true for a year) is refused, not coerced
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     year_from: int | None = Field(None, ge=1900, le=2100)
     year_to: int | None = Field(None, ge=1900, le=2100)
@@ -26,6 +27,8 @@ class FiltersIn(BaseModel):
 
 
 class TurnIn(BaseModel):
+    model_config = ConfigDict(strict=True)
+
     role: Literal["user", "assistant"]
     content: str = Field(..., max_length=20_000)
 
@@ -33,7 +36,8 @@ class TurnIn(BaseModel):
 class AskRequest(BaseModel):
     """A question, with the conversation so far and optional filters."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"question": "wat ging er mis bij opschalen?"}]})
+    model_config = ConfigDict(extra="forbid", strict=True,
+                              json_schema_extra={"examples": [{"question": "wat ging er mis bij opschalen?"}]})
 
     question: str = Field(..., min_length=1, max_length=MAX_QUESTION, pattern=r"\S")
     history: list[TurnIn] = Field(default_factory=list, max_length=40)

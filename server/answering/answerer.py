@@ -297,7 +297,7 @@ class Answerer:
         kept, citations = self.verify(raw or "", passages)
         if not kept:
             return None, "no sentence of the LLM answer was supported by its cited passage"
-        text = "\n".join(kept)
+        text = " ".join(kept).replace(" \n", "\n")
         if note:
             text = f"{note}\n\n{text}"
         return Answer(question=question, text=text, citations=tuple(citations), abstained=False, mode=self.mode,
@@ -318,10 +318,11 @@ class Answerer:
         renumber: dict[int, int] = {}
         quotes: dict[int, list[str]] = {}
         kept: list[str] = []
-        # Line by line, so the answer keeps its shape: the lead, then "- " points.
+        # Line by line, so the answer keeps its shape (the lead, then "- " points): a kept sentence
+        # that starts a line carries "\n" (and "- " for a point) in front.
         for line in raw.splitlines():
             bullet = line.lstrip().startswith(("- ", "* ", "• "))
-            line_kept = []
+            first = True
             for sent in split_sentences(_MARKER_AFTER_STOP.sub(r"\2\1", line.lstrip(" -*•"))):
                 cited = [int(n) for n in _CITE.findall(sent)]
                 if not cited or any(n < 1 or n > len(passages) for n in cited):
@@ -331,9 +332,11 @@ class Answerer:
                 for n in cited:
                     new = renumber.setdefault(n, len(renumber) + 1)
                     quotes.setdefault(new, []).append(self._best_quote(sent, passages[n - 1].passage.text))
-                line_kept.append(_CITE.sub(lambda m: f"[{renumber[int(m.group(1))]}]", sent))
-            if line_kept:
-                kept.append(("- " if bullet else "") + " ".join(line_kept))
+                text = _CITE.sub(lambda m: f"[{renumber[int(m.group(1))]}]", sent)
+                if first:
+                    text = ("\n" if kept else "") + ("- " if bullet else "") + text
+                    first = False
+                kept.append(text)
         citations = [Citation(n=new, passage=passages[old - 1].passage, quote=" … ".join(dict.fromkeys(quotes[new])))
                      for old, new in renumber.items()]
         return kept, citations

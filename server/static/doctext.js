@@ -50,12 +50,20 @@ export function quoteRuns(text, citations) {
       i = text.indexOf(q, i + q.length);
     }
   }
+  // the answer composer quotes every unit itself (“…”): show those as quotations too, without the marks
+  const skip = new Array(text.length).fill(false);
+  for (const m of text.matchAll(/“([^“”]+)”/g)) {
+    skip[m.index] = true;
+    skip[m.index + m[0].length - 1] = true;
+    for (let j = m.index + 1; j < m.index + m[0].length - 1; j += 1) marks[j] = true;
+  }
   const runs = [];
   for (let i = 0; i < text.length; i += 1) {
+    if (skip[i]) { runs.push({ text: '', quote: false }); continue; }
     if (runs.length && runs[runs.length - 1].quote === marks[i]) runs[runs.length - 1].text += text[i];
     else runs.push({ text: text[i], quote: marks[i] });
   }
-  return runs;
+  return runs.filter((r) => r.text);
 }
 
 /** `text` with the citations' verbatim words between quotation marks (for plain text and Markdown). */
