@@ -52,9 +52,10 @@ def api_chat(server, question: str, history: list | None = None) -> dict:
 
 
 def visible_answer(answer: str) -> str:
-    """The start of the answer as the page shows it: markers become chips, so compare a marker-free piece."""
+    """The start of the answer as the page shows it: markers become chips and quoted units become
+    quotations (<q>, whose marks are the page's style, not text), so compare a marker-free piece."""
     first = next(p for p in answer.split("\n\n") if p.strip())
-    text = " ".join(re.sub(r"\[\d+(?:\s*[,;]\s*\d+)*\]", " ", first).split())
+    text = " ".join(re.sub(r"\[\d+(?:\s*[,;]\s*\d+)*\]|[“”]", " ", first).split())
     return text[:60]
 
 
