@@ -1,13 +1,14 @@
-"""Sentences as evidence: splitting passages, scoring sentences against a question, and checking
-that a cited sentence is supported by its passage."""
+"""Sentences as evidence: splitting passages into what can be quoted, weighing how much of a
+question a sentence covers, what a question asks for (a count, a definition), and checking that a
+cited sentence is supported by its passage."""
 from __future__ import annotations
 
 import re
 from functools import lru_cache
 from collections.abc import Callable
-from dataclasses import dataclass
 
-_SPLIT = re.compile(r"(?<=[.!?])[”\"’')]*\s+(?=[A-Z\u00C0-\u024F“‘\"'(\[0-9•])|\n{2,}")
+from retriever.units import split_units
+
 _SPACE = re.compile(r"\s+")
 _NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d.,]*\b|\b(een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|"
                      r"twintig|dertig|veertig|vijftig|honderd|duizend|procent|helft|derde|kwart|one|two|three|four|five|"
@@ -18,12 +19,12 @@ _QUANTITY_Q = re.compile(r"\b(hoeveel|how many|how much|percentage|hoe vaak|how 
 
 @lru_cache(maxsize=20_000)
 def split_sentences(text: str) -> tuple[str, ...]:
-    """Sentences of a passage, whitespace collapsed, fragments under three words dropped.
-
-    Cached: the same passages are split for question after question."""
+    """Sentences and list items of a text as it says them (the units of retriever/units.py, so an
+    LLM answer is checked and quoted by the same split the extractive answer uses), whitespace
+    collapsed, a leading bullet glyph off, fragments under three words dropped."""
     out = []
-    for s in _SPLIT.split(text):
-        s = _SPACE.sub(" ", s or "").strip().lstrip("•▪◦·*–- ").strip()
+    for u in split_units(text):
+        s = _SPACE.sub(" ", u.text).lstrip("•▪◦·*»«–- ").strip()
         if len(s.split()) >= 3:
             out.append(s)
     return tuple(out)
@@ -62,15 +63,6 @@ def has_count(text: str) -> bool:
     return bool(_COUNT.search(text))
 
 
-@dataclass(frozen=True)
-class ScoredSentence:
-    text: str
-    hit_index: int
-    position: int
-    coverage: float
-    score: float
-
-
 def coverage(stems: set[str], own: dict[str, float], extra: dict[str, float], extra_weight: float = 0.5) -> float:
     """IDF-weighted share of the question's stems present (expansion stems count for part)."""
     total = sum(own.values())
@@ -83,7 +75,7 @@ def coverage(stems: set[str], own: dict[str, float], extra: dict[str, float], ex
 
 _DEFINITION_Q = re.compile(r"\b(definitie|definieer|betekenis|betekent|wat (is|zijn) (een |de |het )?|wordt .*verstaan|"
                            r"what (is|are) (a |an |the )?|define|definition|meaning)\b", re.I)
-_DEFINES = re.compile(r"^\W*(?:een|de|het|a|an|the)?\s*(?P<term>[\w-]+)\s+(?:is|zijn|betekent|wordt gedefinieerd|is defined|means)\s",
+DEFINES = re.compile(r"^\W*(?:een|de|het|a|an|the)?\s*(?P<term>[\w-]+)\s+(?:is|zijn|betekent|wordt gedefinieerd|is defined|means)\s",
                       re.I)
 
 
@@ -93,23 +85,6 @@ def definition_subject(question: str, stems_of: Callable[[str], list[str]]) -> s
         return set()
     frame = set(stems_of("definitie definieer betekenis officiele precies definition meaning define"))
     return set(stems_of(question)) - frame
-
-
-def score_sentences(passages: list[str], stems_of: Callable[[str], list[str]], own: dict[str, float],
-                    extra: dict[str, float], defines: set[str] = frozenset()) -> list[ScoredSentence]:
-    """Every sentence of the passages, scored by coverage of the question and its passage's rank.
-
-    For a definition question, a sentence of the form "(Een) X is …" about its subject leads."""
-    out = []
-    for i, text in enumerate(passages):
-        for j, sent in enumerate(split_sentences(text)):
-            cov = coverage(set(stems_of(sent)), own, extra)
-            score = cov + 0.35 / (1 + i) + 0.02 / (1 + j)
-            m = _DEFINES.match(sent) if defines else None
-            if m and set(stems_of(m.group("term"))) & defines:
-                score += 0.6
-            out.append(ScoredSentence(sent, i, j, cov, score))
-    return out
 
 
 def supported(sentence: str, passage: str, stems_of: Callable[[str], list[str]], threshold: float = 0.6) -> bool:

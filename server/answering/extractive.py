@@ -16,7 +16,7 @@ import numpy as np
 from retriever.units import Unit, split_units
 from retriever.types import Citation, Hit
 
-from .evidence import coverage, has_count
+from .evidence import DEFINES, coverage, has_count
 
 PASSAGES = 6          # passages whose units compete
 MAX_POINTS = 3        # supporting points after the lead
@@ -116,9 +116,6 @@ def _window_unit_scores(window_scores: np.ndarray, units: int) -> np.ndarray:
     return out
 
 
-_DEFINES = re.compile(r"^\W*(?:een|de|het|a|an|the)?\s*(?P<term>[\w-]+)\s+(?:is|zijn|betekent|wordt gedefinieerd|"
-                      r"is defined|means)\s", re.I)
-
 
 def score_units(hits: Sequence[Hit], window_scores: Callable[[Hit], np.ndarray],
                 stems_of: Callable[[str], Sequence[str]], own: dict[str, float], extra: dict[str, float],
@@ -138,7 +135,7 @@ def score_units(hits: Sequence[Hit], window_scores: Callable[[Hit], np.ndarray],
             if shape.date and _DATE.search(u.display):
                 score += 0.25
             if shape.definition:
-                m = _DEFINES.match(u.display)
+                m = DEFINES.match(u.display)
                 if m and set(stems_of(m.group("term"))) & shape.definition:
                     score += 0.6
             if shape.listing and u.kind == "lead_in":
