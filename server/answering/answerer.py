@@ -30,6 +30,8 @@ _FOLLOW_UP = re.compile(r"^(en|maar|ook|dus|and|but|also|what about|hoe zit het|
 _CITE = re.compile(r"\[(\d{1,2})\]")
 _YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
 _PEOPLE = {"mensen", "personen", "people", "persons", "individuals"}
+_FEW = ("een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|enkele|paar|a few|one|two|three|four|five|"
+        "six|seven|eight|nine|ten|several")
 # What a question asks for that only a specific kind of sentence can give: (slot, asked, filled).
 _SLOTS = (
     ("amount of money", re.compile(r"\b(gekost|kosten|kost|budget|geld|euro|bedrag|subsidie|cost|costs|money|budget|"
@@ -43,6 +45,11 @@ _SLOTS = (
                         r"what date|since when|in what year|which year)\b", re.I),
      re.compile(r"\b(\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
                 r"december)|(19|20)\d\d)\b", re.I)),
+    # waiting times, lead times, how long something took: only a number of days, weeks, … gives it
+    ("duration", re.compile(r"\b(hoe\s*lang|hoeveel tijd|how long|how much time|wachttijd|wachttijden|doorlooptijd|"
+                            r"waiting times?|lead times?)\b", re.I),
+     re.compile(rf"\b(\d+|{_FEW})(\s*(-|–|tot|to|à)\s*\d+)?\s*(dag|dagen|week|weken|maand|maanden|jaar|jaren|uur|"
+                r"uren|kwartaal|days?|weeks?|months?|years?|hours?)\b", re.I)),
 )
 # where streamed answer text is cut into pieces: after a blank line, a sentence or a citation marker
 _CUT = re.compile(r"\n\n+|(?<=[\].!?]) +(?=\S)")
@@ -174,18 +181,24 @@ class Answerer:
             diag["years"] = all(y in text for y in years)
             if not diag["years"]:
                 return "a year the question names is in no passage near it"
-        units = [u.display for h in near for u in split_units(h.passage.text)]
+        # a unit and the one before it (a window, as search embeds them): "Dat kan negen maanden
+        # duren." answers on the strength of the sentence that says what "dat" is
+        units = [(u, f"{units[i - 1].display} {u}" if i else u) for h in near
+                 for units in [split_units(h.passage.text)] for i, u in enumerate(x.display for x in units)]
         weights = extra if language == "en" else known  # English words are unknown to the Dutch index
+
+        def best_filled(has) -> float:
+            return max((coverage(set(self.terms.stems(ctx)), weights, {}) for u, ctx in units if has(u)), default=0.0)
+
         for slot, asked, filled in _SLOTS:
             if asked.search(question):
-                best = max((coverage(set(self.terms.stems(u)), weights, {}) for u in units if filled.search(u)),
-                           default=0.0)
-                diag[slot] = best
-                if best < self.policy.min_slot_coverage:
+                diag[slot] = best = best_filled(filled.search)
+                # a duration is a quantity: it needs the number, and as much of the question as a count does
+                floor = self.policy.min_quantity_coverage if slot == "duration" else self.policy.min_slot_coverage
+                if best < floor:
                     return f"no passage near the question gives the {slot} it asks for"
         if asks_for_quantity(question):
-            diag["quantity"] = max((coverage(set(self.terms.stems(u)), weights, {}) for u in units
-                                    if has_quantity(u)), default=0.0)
+            diag["quantity"] = best_filled(has_quantity)
             if diag["quantity"] < self.policy.min_quantity_coverage:
                 return "no passage near the question gives the number it asks for"
             if not self._counts_found(question, hits):

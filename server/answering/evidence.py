@@ -14,7 +14,7 @@ _NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d.,]*\b|\b(een|twee|drie|vier|vi
                      r"twintig|dertig|veertig|vijftig|honderd|duizend|procent|helft|derde|kwart|one|two|three|four|five|"
                      r"six|seven|eight|nine|ten|eleven|twelve|hundred|thousand|percent|half)\b", re.I)
 # A question that asks for a count (not one that only mentions "het aantal meldingen").
-_QUANTITY_Q = re.compile(r"\b(hoeveel|how many|how much|percentage|hoe vaak|how often|fte)\b", re.I)
+_QUANTITY_Q = re.compile(r"\b(hoeveel|how many|how much|percentage|hoe vaak|how often|fte|hoe\s*lang|how long)\b", re.I)
 
 
 @lru_cache(maxsize=20_000)

@@ -26,6 +26,10 @@ MAX_UNIT_CHARS = 900  # a quoted unit with its list, at most
 MEANING, WORDS, RANK = 4.0, 0.5, 0.4  # chosen on the tune fold (support cited and lead)
 
 # A sentence that leans on the one before it ("Dat …", "Daarop …") is not quoted alone.
+# Symbols OCR leaves before a unit's first word (registered marks, stars, boxes); quotes and brackets stay.
+_LEADING_DEBRIS = re.compile(r"^[^\w“‘\"'(\[€$.…]+")
+# A unit that is only a bracketed code ("(INT Friesland 1)", "(zie bijlage 2)") says nothing on its own.
+_ONLY_BRACKETS = re.compile(r"^[(\[][^()\[\]]*[)\]][.;,]?$")
 _ANAPHOR = re.compile(r"^(dat|dit|deze|die|daarop|daarom|daardoor|daarnaast|daarbij|hierdoor|hiervoor|hierbij|"
                       r"hiermee|zij|ze|hij|het gaat|ook|tevens|bovendien|echter|wel|en|maar|want|dus|of|"
                       r"this|that|these|those|it|they|and|but|so)\b",
@@ -126,7 +130,7 @@ def score_units(hits: Sequence[Hit], window_scores: Callable[[Hit], np.ndarray],
         units = split_units(hit.passage.text)
         sem = _window_unit_scores(window_scores(hit), len(units))
         for j, u in enumerate(units):
-            if u.words < 3:
+            if u.words < 3 or _ONLY_BRACKETS.match(u.display):
                 continue
             lex = coverage(set(stems_of(u.display)), own, extra)
             score = MEANING * float(sem[j]) + WORDS * lex + RANK / (1 + h_i)
@@ -172,13 +176,18 @@ def _whole(c: Candidate, units: tuple[Unit, ...], with_list: bool) -> tuple[int,
     return (j,)
 
 
+def reader_text(display: str) -> str:
+    """A unit as it is shown: OCR debris in front of its first word ("®*Tot de …") dropped."""
+    return _LEADING_DEBRIS.sub("", display)
+
+
 def _quote(c: Candidate, indices: tuple[int, ...], units: tuple[Unit, ...]) -> Quote | None:
     parts = [units[i] for i in indices]
     lead_in = parts[0].kind == "lead_in"
     if lead_in:
-        display = parts[0].display + "\n" + "\n".join(f"  • {p.display}" for p in parts[1:])
+        display = reader_text(parts[0].display) + "\n" + "\n".join(f"  • {reader_text(p.display)}" for p in parts[1:])
     else:
-        display = " ".join(p.display for p in parts)
+        display = " ".join(reader_text(p.display) for p in parts)
     if len(display) > MAX_UNIT_CHARS and len(parts) > 2:
         return _quote(c, indices[:-1], units)
     return Quote(c.hit, indices, display, " … ".join(p.text for p in parts), c.score, c.lexical, c.semantic)

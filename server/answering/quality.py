@@ -13,6 +13,7 @@ from retriever.evaluate import quote_found
 from retriever.types import Answer
 
 # OCR renders bullets as letters or chevrons at the start of a line or quote.
+_DEBRIS = re.compile(r"[^\w“‘\"'(\[€$\s.…•]")  # a quote that opens with a stray symbol ("®*Tot …")
 _GLYPH = re.compile(r"(^|[\n“\"]|- )\s*(?:[e»«▪◦]|o|0)\s+(?=[a-z])", re.M)
 _QUOTED = re.compile(r"(?:“([^”]+)”|^- (.+?) \[\d+\]$|^(.+?) \[\d+\]$)", re.M)
 _MARKERS = re.compile(r"\s*\[\d+\]")
@@ -44,7 +45,7 @@ def structure_problems(answer: Answer) -> list[str]:
             problems.append(f"starts mid-sentence: {u[:60]!r}")
         if u.rstrip().endswith(":"):
             problems.append(f"ends on ':': {u[-60:]!r}")
-        if _GLYPH.search(u):
+        if _GLYPH.search(u) or _DEBRIS.match(u):
             problems.append(f"OCR glyph: {u[:60]!r}")
     if len(set(units)) < len(units):
         problems.append("a quote is repeated")
