@@ -36,6 +36,7 @@ from retriever.evaluate import evaluate, load_items, select_fold  # noqa: E402
 from retriever.fuse import reciprocal_rank_fusion  # noqa: E402
 from retriever.glossary import Glossary  # noqa: E402
 from retriever.keyword import KeywordIndex  # noqa: E402
+from retriever.question import QuestionAnalyser  # noqa: E402
 from retriever.search import HybridRetriever, SearchWeights  # noqa: E402
 from rodedraad.assemble import open_answerer, open_glossary, open_index, open_searcher, open_themes, terms_of  # noqa: E402
 from rodedraad.settings import Settings  # noqa: E402
@@ -140,9 +141,11 @@ def main() -> None:
     print(header())
     for name, weights, gloss in variants:
         searcher.weights, searcher.glossary = weights, gloss
+        searcher.questions = QuestionAnalyser(gloss, searcher.derived)  # questions are analysed with it
         searcher.clear_query_cache()
         print(row(name, score(items, product, condense)), flush=True)
     searcher.weights, searcher.glossary = shipped, glossary
+    searcher.questions = QuestionAnalyser(glossary, searcher.derived)
     searcher.clear_query_cache()
     plain = PlainFusion(ROOT / "corpus", index.embedder, Glossary([], {}, {}).normaliser)
     print(row("plain BM25 + e5, RRF k=60, 1000-character chunks, no glossary", score(items, plain.search, condense)))

@@ -114,9 +114,10 @@ class Glossary:
             raise ConfigurationError(f"glossary {path} cannot be read ({e})") from e
         return cls(data.get("concept", []), data.get("ocr", {}), data.get("en_nl", {}))
 
-    def expand(self, query: str) -> Expansion:
-        """Terms to add to the query: the other variants of each concept it names (Dutch first)."""
-        language = detect_language(query)
+    def expand(self, query: str, *, language: str | None = None) -> Expansion:
+        """Terms to add to the query: the other variants of each concept it names (Dutch first).
+        `language` when the caller detected it already (retriever/question.py)."""
+        language = language or detect_language(query)
         tokens = self.normaliser.tokens(query)
         hit = sorted(self._phrases.matches(tokens))
         terms: list[str] = []

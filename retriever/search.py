@@ -1,5 +1,6 @@
-"""Hybrid search over the reports: dense (multilingual e5 in Chroma) + BM25 (Dutch stems),
-expanded with the glossary, fused with weighted RRF, filtered in memory.
+"""Hybrid search over the reports: dense (multilingual e5 in Chroma: each passage's own vector
+and its best window's) + BM25 (Dutch stems), expanded with the glossary, z-scored and added,
+filtered in memory. A question is analysed once (retriever/question.py) for search and answers.
 
     >>> searcher = HybridRetriever(index, glossary=Glossary.load(path), keyword_dir=data_dir / "keyword")
     >>> [h.passage.page_label for h in searcher.search("wat ging er mis bij opschalen?", k=5)]
@@ -16,8 +17,9 @@ import numpy as np
 
 from .derived import DerivedState, PassageTable
 from .fuse import is_near_duplicate_shingles, shingles
-from .glossary import Expansion, Glossary
+from .glossary import Glossary
 from .index import ReportIndex
+from .question import Question, QuestionAnalyser
 from .types import Filters, Hit, Passage
 from .vectors import PassageVectors
 from .windows import WindowVectors
@@ -74,6 +76,7 @@ class HybridRetriever:
         self.weights = weights
         self.reranker = reranker
         self.derived = DerivedState(index, self.normaliser, keyword_dir, check_seconds)
+        self.questions = QuestionAnalyser(glossary, self.derived)
         self._vector_store: PassageVectors | None = None
         self._windows = WindowVectors(index)
         self._recent = threading.local()  # the answer layer scores windows with the vector search just made
@@ -120,12 +123,11 @@ class HybridRetriever:
                 out[pos] = sim
         return out
 
-    def _keyword(self, table: PassageTable, query: str, exp: Expansion, mask: np.ndarray | None,
-                 n: int) -> dict[int, float]:
-        groups = [(self.normaliser.tokens(query), 1.0)]
-        if exp.terms:
-            w = self.weights.expansion_en if exp.language == "en" else self.weights.expansion
-            groups.append((" ".join(exp.terms).split(), w))
+    def _keyword(self, table: PassageTable, q: Question, mask: np.ndarray | None, n: int) -> dict[int, float]:
+        groups = [(list(q.tokens), 1.0)]
+        if q.expansion.terms:
+            w = self.weights.expansion_en if q.language == "en" else self.weights.expansion
+            groups.append((" ".join(q.expansion.terms).split(), w))
         scores = table.keyword.weighted_scores(groups)
         if mask is not None:
             scores[~mask] = 0.0
@@ -134,10 +136,13 @@ class HybridRetriever:
             scored = scored[np.argpartition(-scores[scored], n - 1)[:n]]  # O(N), not a full sort
         return {int(i): float(scores[i]) for i in scored}
 
-    def dense_query_text(self, query: str, exp: Expansion | None = None) -> str:
+    def analyse(self, question: str | Question) -> Question:
+        """The question analysed once, for search and for the answer layer (cached)."""
+        return question if isinstance(question, Question) else self.questions.analyse(question)
+
+    def dense_query_text(self, query: str | Question) -> str:
         """The text embedded for a query: English questions get their Dutch domain terms added."""
-        dutch = (exp or self.glossary.expand(query)).dutch
-        return f"{query} ({', '.join(dutch)})" if dutch else query
+        return self.analyse(query).dense_text
 
     def _embed_query(self, text: str) -> list[float]:
         return self.index.embedder.embed_query(text)
@@ -146,10 +151,10 @@ class HybridRetriever:
         """The query embedding, from the LRU query cache when the same text was embedded before."""
         return self._query_vectors(text)
 
-    def window_scores(self, passage: Passage, question: str) -> np.ndarray:
+    def window_scores(self, passage: Passage, question: str | Question) -> np.ndarray:
         """Similarity of each window of a passage to the question, in window order: the answer
         layer picks the units that answer by these (the question's vector comes from the cache)."""
-        text = self.dense_query_text(question)
+        text = self.analyse(question).dense_text
         recent = getattr(self._recent, "vector", None)  # this thread's last search: same question, no model call
         qvec = recent[1] if recent is not None and recent[0] == text else self.query_vector(text)
         return self._windows.scores(passage, np.asarray(qvec, dtype=np.float32))
@@ -160,18 +165,19 @@ class HybridRetriever:
 
     # -- search --------------------------------------------------------------------------------
 
-    def search(self, query: str, *, k: int = 10, filters: Filters | None = None) -> list[Hit]:
-        """The k best passages for a question, best first, near-duplicates removed."""
+    def search(self, query: str | Question, *, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """The k best passages for a question (text, or one analysed already), best first,
+        near-duplicates removed."""
         table = self.derived.table()
-        if not table.passages or not query.strip():
+        if not table.passages or not (query.text if isinstance(query, Question) else query).strip():
             return []
+        q = self.analyse(query)
         mask = table.mask(filters)
         n = max(self.weights.candidates, k * 3)
-        exp = self.glossary.expand(query)
         # The model call releases the GIL: keyword search runs beside it.
-        dense_text = self.dense_query_text(query, exp)
+        dense_text = q.dense_text
         embedding = self._pool.submit(self.query_vector, dense_text)
-        keyword = self._keyword(table, query, exp, mask, n)
+        keyword = self._keyword(table, q, mask, n)
         qvec = np.asarray(embedding.result(), dtype=np.float32)
         self._recent.vector = (dense_text, qvec)
         if len(table.passages) <= self.weights.exact_below:
@@ -192,7 +198,7 @@ class HybridRetriever:
         ranks = {"dense": _ranks(combined), "keyword": _ranks(words, positive=True)}
         order = [int(i) for i in np.argsort(-fused, kind="stable")]
         if self.reranker is not None:
-            reranked = self.reranker.rerank(query, [int(candidates[i]) for i in order[: max(30, k)]], table)
+            reranked = self.reranker.rerank(q.text, [int(candidates[i]) for i in order[: max(30, k)]], table)
             where = {int(c): i for i, c in enumerate(candidates)}
             order = [where[pos] for pos in reranked]
         hits: list[Hit] = []

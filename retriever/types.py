@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .links import web_url
+
+if TYPE_CHECKING:  # question.py builds on the index, which builds on these types
+    from .question import Question
 
 
 @dataclass(frozen=True)
@@ -184,9 +187,11 @@ class Filters:
 class Searcher(Protocol):
     """What the layers above need of a search: `HybridRetriever`, or the server's timed wrapper."""
 
-    def search(self, query: str, *, k: int = 10, filters: Filters | None = None) -> list[Hit]: ...
+    def search(self, query: "str | Question", *, k: int = 10, filters: Filters | None = None) -> list[Hit]: ...
 
-    def window_scores(self, passage: Passage, question: str) -> "Sequence[float]": ...
+    def analyse(self, question: "str | Question") -> "Question": ...
+
+    def window_scores(self, passage: Passage, question: "str | Question") -> "Sequence[float]": ...
 
 
 @dataclass

@@ -69,7 +69,7 @@ def passages_of(searcher: HybridRetriever) -> PassageLookup:
 
 def terms_of(searcher: HybridRetriever) -> TermStatistics:
     """Stems and term weights over the searcher's keyword index."""
-    return TermStatistics(searcher.derived, searcher.glossary)
+    return TermStatistics(searcher.questions)
 
 
 def open_llm(settings: Settings):

@@ -12,8 +12,8 @@ import pytest
 
 from retriever.evaluate import load_items, quote_found
 from server.answering.answerer import Turn
-from server.answering.evidence import asks_for_quantity, has_quantity
-from server.answering.extractive import question_shape
+from retriever.question import question_shape
+from server.answering.evidence import has_quantity
 from server.answering.quality import answer_metrics, answer_rows, quoted_units, structure_problems
 
 from .conftest import DEV_SET
@@ -64,7 +64,7 @@ def test_the_lead_is_the_answer_for_how_many_and_yes_no_questions_of_tune(dev):
     for item, a in dev:
         if item["fold"] != "tune" or not item.get("quotes") or a.abstained:
             continue
-        shape = question_shape(item["question"], quantity=asks_for_quantity(item["question"]), definition=set())
+        shape = question_shape(item["question"])
         if not (shape.quantity or shape.yes_no):
             continue
         lead = a.citations[0]

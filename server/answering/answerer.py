@@ -1,6 +1,6 @@
 """Questions in, cited answers out: condense, retrieve, decide to abstain, write, verify.
 
-    >>> answerer = Answerer(searcher, terms=TermStatistics(searcher.derived, glossary), prompts=PromptLibrary(Path("prompts")))
+    >>> answerer = Answerer(searcher, terms=TermStatistics(searcher.questions), prompts=PromptLibrary(Path("prompts")))
     >>> a = answerer.answer("wat ging er mis bij opschalen?")
     >>> a.text, [c.passage.page_label for c in a.citations]
 """
@@ -14,15 +14,15 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from retriever.glossary import detect_language
+from retriever.question import Question
 from retriever.terms import TermStatistics
 from retriever.types import Answer, Citation, Filters, Hit, Searcher
 
 from retriever.units import split_units
 
 from .bounds import STANDALONE_CHARS, analysis_text, bounded_history
-from .evidence import (asks_for_quantity, coverage, definition_subject, has_count, has_quantity, quantity_measures,
-                       split_sentences, supported)
-from .extractive import Evidence, compose_parts, question_shape, score_units, select_evidence
+from .evidence import coverage, has_count, has_quantity, quantity_measures, split_sentences, supported
+from .extractive import Evidence, compose_parts, score_units, select_evidence
 from .prompts import PromptLibrary
 
 _FOLLOW_UP = re.compile(r"^(en|maar|ook|dus|and|but|also|what about|hoe zit het|en bij|en in|waarom|why|wat (nog|meer)"
@@ -137,36 +137,31 @@ class Answerer:
         cleaned, _injected = self.prompts.split_instructions(question)
         return self.standalone(cleaned or question, [Turn("user", q) for q in earlier_questions])
 
-    def evidence(self, question: str, hits: list[Hit]) -> tuple[Evidence, bool]:
+    def evidence(self, question: str | Question, hits: list[Hit]) -> tuple[Evidence, bool]:
         """The chosen units and whether they are strong enough to answer with (see `assess`)."""
         ev, strong, _diagnostics = self.assess(question, hits)
         return ev, strong
 
-    def assess(self, question: str, hits: list[Hit]) -> tuple[Evidence, bool, dict]:
+    def assess(self, question: str | Question, hits: list[Hit]) -> tuple[Evidence, bool, dict]:
         """The chosen units, whether they are strong enough, and the figures that decided it.
 
         Too weak: no unit of the passages is close to the question in meaning; or a Dutch
         question hinges on words the reports never use; or it names a year no passage near it
         names; or it asks for a number and no unit on it holds one."""
-        own, extra, unknown = self.terms.term_weights(question)
-        known = {s: w for s, w in own.items() if s not in unknown}
-        shape = question_shape(question, quantity=asks_for_quantity(question),
-                               definition=definition_subject(question, self.terms.stems))
-        candidates = score_units(hits, lambda h: self.searcher.window_scores(h.passage, question), self.terms.stems,
-                                 known, extra, shape)
-        ev = select_evidence(hits, candidates, self.terms.stems, shape)
+        q = self.searcher.analyse(question)
+        candidates = score_units(hits, lambda h: self.searcher.window_scores(h.passage, q), self.terms.stems,
+                                 q.known, q.extra, q.shape)
+        ev = select_evidence(hits, candidates, self.terms.stems, q.shape)
         diag = {"relevance": max((h.relevance for h in hits[: self.policy.passages]), default=0.0),
-                "semantic": ev.best_semantic,
-                "unknown_share": (sum(own[s] for s in unknown) / sum(own.values())) if own else 0.0,
+                "semantic": ev.best_semantic, "unknown_share": q.unknown_share,
                 "coverage": ev.best_coverage, "quantity": None, "years": True}
-        language = detect_language(question)
-        diag["reason"] = self._weakness(question, language, hits, ev, known, extra, diag)
+        diag["reason"] = self._weakness(q, hits, ev, diag)
         return ev, not diag["reason"], diag
 
-    def _weakness(self, question: str, language: str, hits: list[Hit], ev: Evidence, known: dict[str, float],
-                  extra: dict[str, float], diag: dict) -> str:
+    def _weakness(self, q: Question, hits: list[Hit], ev: Evidence, diag: dict) -> str:
         """Why the evidence cannot answer the question ("" when it can). Each rule asks what the
         question needs and whether a passage near it has it, not what these questions say."""
+        question, language = q.text, q.language
         floor = self.policy.min_semantic_en if language == "en" else self.policy.min_semantic
         if ev.lead is None:
             return "no whole unit to quote"
@@ -185,7 +180,7 @@ class Answerer:
         # duren." answers on the strength of the sentence that says what "dat" is
         units = [(u, f"{units[i - 1].display} {u}" if i else u) for h in near
                  for units in [split_units(h.passage.text)] for i, u in enumerate(x.display for x in units)]
-        weights = extra if language == "en" else known  # English words are unknown to the Dutch index
+        weights = q.extra if language == "en" else q.known  # English words are unknown to the Dutch index
 
         def best_filled(has) -> float:
             return max((coverage(set(self.terms.stems(ctx)), weights, {}) for u, ctx in units if has(u)), default=0.0)
@@ -197,7 +192,7 @@ class Answerer:
                 floor = self.policy.min_quantity_coverage if slot == "duration" else self.policy.min_slot_coverage
                 if best < floor:
                     return f"no passage near the question gives the {slot} it asks for"
-        if asks_for_quantity(question):
+        if q.shape.quantity:
             diag["quantity"] = best_filled(has_quantity)
             if diag["quantity"] < self.policy.min_quantity_coverage:
                 return "no passage near the question gives the number it asks for"
@@ -259,12 +254,13 @@ class Answerer:
         The pieces concatenate to exactly the final Answer's text."""
         budget = LLMBudget(self.llm_timeout)  # condensing and answering share one llm_timeout
         question, history = analysis_text(question), bounded_history(history)  # every channel, bounded
-        language = detect_language(question)
+        language = detect_language(question)  # the reply's language: the user's own message
         cleaned, injected = self.prompts.split_instructions(question)
         note = self.prompts.message("injection_note", language) if injected else ""
         standalone = analysis_text(self.standalone(cleaned or question, history, budget=budget), STANDALONE_CHARS)
-        hits = self.searcher.search(standalone, k=self.k, filters=filters) if cleaned.strip() else []
-        ev, strong = self.evidence(standalone, hits)
+        asked = self.searcher.analyse(standalone)  # once, for search and for choosing the evidence
+        hits = self.searcher.search(asked, k=self.k, filters=filters) if cleaned.strip() else []
+        ev, strong = self.evidence(asked, hits)
         if not strong:
             a = self._abstain(question, language, hits, standalone, note)
             yield from pieces(a.text)

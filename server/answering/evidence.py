@@ -13,8 +13,6 @@ _SPACE = re.compile(r"\s+")
 _NUMBER = re.compile(r"\b(?!(?:19|20)\d\d\b)\d[\d.,]*\b|\b(een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|"
                      r"twintig|dertig|veertig|vijftig|honderd|duizend|procent|helft|derde|kwart|one|two|three|four|five|"
                      r"six|seven|eight|nine|ten|eleven|twelve|hundred|thousand|percent|half)\b", re.I)
-# A question that asks for a count (not one that only mentions "het aantal meldingen").
-_QUANTITY_Q = re.compile(r"\b(hoeveel|how many|how much|percentage|hoe vaak|how often|fte|hoe\s*lang|how long)\b", re.I)
 
 
 @lru_cache(maxsize=20_000)
@@ -34,10 +32,6 @@ _MEASURE = re.compile(r"\b(how many|how much|hoeveel|(?:the )?number of|amount o
                       r"(?:\s+(?:van|aan|de|het|die|the|of))*\s+([^\W\d_][\w-]*)", re.I)
 _NOT_A_MEASURE = {"van", "aan", "de", "het", "die", "the", "of", "er", "there", "did", "does", "do", "is", "are", "was",
                   "were", "zijn", "was", "waren", "heeft", "hebben", "had"}
-
-
-def asks_for_quantity(question: str) -> bool:
-    return bool(_QUANTITY_Q.search(question))
 
 
 def quantity_measures(question: str) -> list[tuple[str, str]]:
@@ -73,18 +67,8 @@ def coverage(stems: set[str], own: dict[str, float], extra: dict[str, float], ex
     return min(1.0, got / total)
 
 
-_DEFINITION_Q = re.compile(r"\b(definitie|definieer|betekenis|betekent|wat (is|zijn) (een |de |het )?|wordt .*verstaan|"
-                           r"what (is|are) (a |an |the )?|define|definition|meaning)\b", re.I)
 DEFINES = re.compile(r"^\W*(?:een|de|het|a|an|the)?\s*(?P<term>[\w-]+)\s+(?:is|zijn|betekent|wordt gedefinieerd|is defined|means)\s",
                       re.I)
-
-
-def definition_subject(question: str, stems_of: Callable[[str], list[str]]) -> set[str]:
-    """For "wat is (de definitie van) een X?"-questions: the stems of X's words; else empty."""
-    if not _DEFINITION_Q.search(question):
-        return set()
-    frame = set(stems_of("definitie definieer betekenis officiele precies definition meaning define"))
-    return set(stems_of(question)) - frame
 
 
 def supported(sentence: str, passage: str, stems_of: Callable[[str], list[str]], threshold: float = 0.6) -> bool:

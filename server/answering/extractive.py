@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from retriever.question import QuestionShape
 from retriever.units import Unit, split_units
 from retriever.types import Citation, Hit
 
@@ -25,11 +26,11 @@ MAX_UNIT_CHARS = 900  # a quoted unit with its list, at most
 # How a unit's score weighs meaning (best window cosine), words (coverage) and its passage's rank.
 MEANING, WORDS, RANK = 4.0, 0.5, 0.4  # chosen on the tune fold (support cited and lead)
 
-# A sentence that leans on the one before it ("Dat …", "Daarop …") is not quoted alone.
 # Symbols OCR leaves before a unit's first word (registered marks, stars, boxes); quotes and brackets stay.
 _LEADING_DEBRIS = re.compile(r"^[^\w“‘\"'(\[€$.…]+")
 # A unit that is only a bracketed code ("(INT Friesland 1)", "(zie bijlage 2)") says nothing on its own.
 _ONLY_BRACKETS = re.compile(r"^[(\[][^()\[\]]*[)\]][.;,]?$")
+# A sentence that leans on the one before it ("Dat …", "Daarop …") is not quoted alone.
 _ANAPHOR = re.compile(r"^(dat|dit|deze|die|daarop|daarom|daardoor|daarnaast|daarbij|hierdoor|hiervoor|hierbij|"
                       r"hiermee|zij|ze|hij|het gaat|ook|tevens|bovendien|echter|wel|en|maar|want|dus|of|"
                       r"this|that|these|those|it|they|and|but|so)\b",
@@ -37,17 +38,6 @@ _ANAPHOR = re.compile(r"^(dat|dit|deze|die|daarop|daarom|daardoor|daarnaast|daar
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 _DATE = re.compile(r"\b(\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
                    r"december)|(19|20)\d\d)\b", re.I)
-
-
-@dataclass(frozen=True)
-class QuestionShape:
-    """What kind of answer the question asks for (from its words; see `question_shape`)."""
-
-    quantity: bool = False
-    date: bool = False
-    definition: frozenset[str] = frozenset()  # stems of the defined term
-    listing: bool = False
-    yes_no: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,22 +77,6 @@ class Evidence:
     @property
     def quotes(self) -> tuple[Quote, ...]:
         return ((self.lead,) if self.lead else ()) + self.points
-
-
-_YES_NO = re.compile(r"^(is|zijn|was|waren|kan|kun|kunnen|moet|moeten|mag|mogen|heeft|hebben|had|wordt|worden|"
-                     r"werd|gaat|gaan|klopt|bestaat|zit|zitten|doet|doen|does|do|did|is|are|was|were|can|could|"
-                     r"should|has|have|had|will|would)\b", re.I)
-_LISTING = re.compile(r"\b(welke|noem|opsomming|wat (zijn|waren) (de|het)|which|what (are|were) the|list|name the|"
-                      r"factoren|punten|aanbevelingen|lessen|recommendations|factors|points|lessons)\b", re.I)
-_DATE_Q = re.compile(r"\b(wanneer|welk jaar|in welk jaar|sinds wanneer|vanaf wanneer|datum|when|what year|which year|"
-                     r"since when|date)\b", re.I)
-
-
-def question_shape(question: str, *, quantity: bool, definition: set[str]) -> QuestionShape:
-    """The shape of the answer a question asks for."""
-    q = question.strip()
-    return QuestionShape(quantity=quantity, date=bool(_DATE_Q.search(q)), definition=frozenset(definition),
-                         listing=bool(_LISTING.search(q)), yes_no=bool(_YES_NO.match(q)))
 
 
 def _window_unit_scores(window_scores: np.ndarray, units: int) -> np.ndarray:
