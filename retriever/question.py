@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .derived import DerivedState
 from .glossary import Expansion, Glossary, detect_language
+from .normalise import fold
 from .keyword import KeywordIndex
 
 # A question that asks for a count or an amount of time (not one that only mentions "het aantal meldingen").
@@ -31,6 +32,42 @@ _DEFINITION_Q = re.compile(r"\b(definitie|definieer|betekenis|betekent|wat (is|z
                            r"what (is|are) (a |an |the )?|define|definition|meaning)\b", re.I)
 # The words that frame a definition question, not the term it asks about.
 _DEFINITION_FRAME = "definitie definieer betekenis officiele precies definition meaning define"
+
+
+# A message asks several questions when it has several sentences ending in "?" (informal users
+# often do: "waarom X? en hoe Y?"); a short tail ("of niet?") is not a question of its own.
+_PART_END = re.compile(r"(?<=\?)\s+(?=\S)")
+_PART_WORDS = 4
+_MAX_PARTS = 3
+
+
+# A later question that leans on the one before ("what was the point of them?") is read with it.
+_WORDS = re.compile(r"[a-z0-9]+")
+_LEANS = re.compile(r"\b(them|they|it|its|these|those|their|hun|hen|ze|zij|ervan|erover|ermee|erbij|daarvan|daarover|"
+                    r"daarmee|daarbij|daarin)\b", re.I)
+
+
+@dataclass(frozen=True)
+class QuestionPart:
+    """One question of a message that asks several: its words, and what it is read as (with the
+    question before it when it refers back to it)."""
+
+    text: str
+    reads_as: str
+
+
+def question_parts(text: str) -> tuple[QuestionPart, ...]:
+    """The questions of a message that asks more than one, in order; () for a single question."""
+    parts = [p.strip() for p in _PART_END.split(text.strip()) if len(p.split()) >= _PART_WORDS][:_MAX_PARTS]
+    if len(parts) < 2:
+        return ()
+    return tuple(QuestionPart(p, f"{parts[i - 1]} {p}" if i and _leans_back(p) else p) for i, p in enumerate(parts))
+
+
+def _leans_back(part: str) -> bool:
+    """A question that needs the one before it: it points back ("them", "ermee"), or it names
+    too little of its own ("welk rapport was dat?", "zijn daar voorbeelden van?")."""
+    return bool(_LEANS.search(part)) or len(set(KeywordIndex.analyse(_WORDS.findall(fold(part))))) < 3
 
 
 def asks_for_quantity(question: str) -> bool:
@@ -79,6 +116,7 @@ class Question:
     extra: dict[str, float] = field(hash=False, compare=False)
     unknown: frozenset[str]
     shape: QuestionShape
+    parts: tuple[QuestionPart, ...] = ()  # the questions of a message that asks several
 
     @property
     def known(self) -> dict[str, float]:
@@ -138,4 +176,4 @@ class QuestionAnalyser:
         return Question(text=text, language=language, tokens=tokens, expansion=expansion,
                         dense_text=dense_text(text, expansion), stems=stems, own=own,
                         extra={k: v for k, v in extra.items() if k not in own}, unknown=frozenset(unknown),
-                        shape=question_shape(text, stems))
+                        shape=question_shape(text, stems), parts=question_parts(text))

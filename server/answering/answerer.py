@@ -22,7 +22,7 @@ from retriever.units import split_units
 
 from .bounds import STANDALONE_CHARS, analysis_text, bounded_history
 from .evidence import coverage, has_count, has_quantity, quantity_measures, split_sentences, supported
-from .extractive import Evidence, compose_parts, score_units, select_evidence
+from .extractive import Evidence, Quote, compose_parts, lead_for_part, score_units, select_evidence, with_parts
 from .prompts import PromptLibrary
 
 _FOLLOW_UP = re.compile(r"^(en|maar|ook|dus|and|but|also|what about|hoe zit het|en bij|en in|waarom|why|wat (nog|meer)"
@@ -137,13 +137,15 @@ class Answerer:
         cleaned, _injected = self.prompts.split_instructions(question)
         return self.standalone(cleaned or question, [Turn("user", q) for q in earlier_questions])
 
-    def evidence(self, question: str | Question, hits: list[Hit]) -> tuple[Evidence, bool]:
+    def evidence(self, question: str | Question, hits: list[Hit], *, by_part: bool = True) -> tuple[Evidence, bool]:
         """The chosen units and whether they are strong enough to answer with (see `assess`)."""
-        ev, strong, _diagnostics = self.assess(question, hits)
+        ev, strong, _diagnostics = self.assess(question, hits, by_part=by_part)
         return ev, strong
 
-    def assess(self, question: str | Question, hits: list[Hit]) -> tuple[Evidence, bool, dict]:
+    def assess(self, question: str | Question, hits: list[Hit], *, by_part: bool = True) -> tuple[Evidence, bool, dict]:
         """The chosen units, whether they are strong enough, and the figures that decided it.
+        `by_part`: a message of several questions gets a unit for each (not a follow-up that
+        was joined to the question before it: that one was asked before).
 
         Too weak: no unit of the passages is close to the question in meaning; or a Dutch
         question hinges on words the reports never use; or it names a year no passage near it
@@ -152,11 +154,31 @@ class Answerer:
         candidates = score_units(hits, lambda h: self.searcher.window_scores(h.passage, q), self.terms.stems,
                                  q.known, q.extra, q.shape)
         ev = select_evidence(hits, candidates, self.terms.stems, q.shape)
+        if by_part and q.parts and ev.lead is not None:
+            ev = with_parts(ev, self._part_leads(q, hits, ev))
         diag = {"relevance": max((h.relevance for h in hits[: self.policy.passages]), default=0.0),
                 "semantic": ev.best_semantic, "unknown_share": q.unknown_share,
                 "coverage": ev.best_coverage, "quantity": None, "years": True}
         diag["reason"] = self._weakness(q, hits, ev, diag)
         return ev, not diag["reason"], diag
+
+    def _part_leads(self, q: Question, hits: list[Hit], ev: Evidence) -> list[tuple[str, Quote]]:
+        """For a message of several questions: the unit that answers each later one, where the
+        lead (chosen for the whole message, so mostly for the first) does not already, and a
+        passage is close to it in meaning."""
+        out: list[tuple[str, Quote]] = []
+        for asked in q.parts[1:]:
+            part = self.searcher.analyse(asked.reads_as)
+            floor = self.policy.min_semantic_en if part.language == "en" else self.policy.min_semantic
+            candidates = score_units(hits, lambda h: self.searcher.window_scores(h.passage, part), self.terms.stems,
+                                     part.known, part.extra, part.shape)
+            if not candidates or max(c.semantic for c in candidates) < floor:
+                continue
+            shown = [ev.lead, *(quote for _t, quote in out)]
+            quote = lead_for_part(hits, candidates, self.terms.stems, shown)
+            if quote is not None:
+                out.append((asked.text, quote))
+        return out
 
     def _weakness(self, q: Question, hits: list[Hit], ev: Evidence, diag: dict) -> str:
         """Why the evidence cannot answer the question ("" when it can). Each rule asks what the
@@ -260,7 +282,7 @@ class Answerer:
         standalone = analysis_text(self.standalone(cleaned or question, history, budget=budget), STANDALONE_CHARS)
         asked = self.searcher.analyse(standalone)  # once, for search and for choosing the evidence
         hits = self.searcher.search(asked, k=self.k, filters=filters) if cleaned.strip() else []
-        ev, strong = self.evidence(asked, hits)
+        ev, strong = self.evidence(asked, hits, by_part=standalone == (cleaned or question))
         if not strong:
             a = self._abstain(question, language, hits, standalone, note)
             yield from pieces(a.text)
@@ -273,7 +295,7 @@ class Answerer:
                 yield from pieces(llm_answer.text)
                 yield llm_answer
                 return
-        texts = {key: self.prompts.message(key, language) for key in ("lead", "more", "before_jeugdwet")}
+        texts = {key: self.prompts.message(key, language) for key in ("lead", "more", "part", "before_jeugdwet")}
         parts, citations = compose_parts(hits, ev, texts=texts, language=language)
         if note:
             parts.insert(0, f"{note}\n\n")

@@ -28,9 +28,12 @@ MEANING, WORDS, RANK = 4.0, 0.5, 0.4  # chosen on the tune fold (support cited a
 
 # Symbols OCR leaves before a unit's first word (registered marks, stars, boxes); quotes and brackets stay.
 _LEADING_DEBRIS = re.compile(r"^[^\w“‘\"'(\[€$.…]+")
+# An interview or focus-group code that the PDF put before the next sentence.
+_LEADING_SPEAKER = re.compile(r"^\((?:FG|INT|R|Resp)\b[^()]{0,40}\)\s*(?=\S)")
 # A unit that is only a bracketed code ("(INT Friesland 1)", "(zie bijlage 2)") says nothing on its own.
 _ONLY_BRACKETS = re.compile(r"^[(\[][^()\[\]]*[)\]][.;,]?$")
-# A sentence that leans on the one before it ("Dat …", "Daarop …") is not quoted alone.
+# A sentence that leans on the one before it ("Dat …", "Daarop …", "(...) Dat …") is not quoted alone.
+_ELIDED = re.compile(r"^\((?:\.\.\.|…)\)\s*")
 _ANAPHOR = re.compile(r"^(dat|dit|deze|die|daarop|daarom|daardoor|daarnaast|daarbij|hierdoor|hiervoor|hierbij|"
                       r"hiermee|zij|ze|hij|het gaat|ook|tevens|bovendien|echter|wel|en|maar|want|dus|of|"
                       r"this|that|these|those|it|they|and|but|so)\b",
@@ -73,10 +76,11 @@ class Evidence:
     points: tuple[Quote, ...]
     best_coverage: float
     best_semantic: float
+    parts: tuple[tuple[str, Quote], ...] = ()  # for a message of several questions: (a later question, its unit)
 
     @property
     def quotes(self) -> tuple[Quote, ...]:
-        return ((self.lead,) if self.lead else ()) + self.points
+        return ((self.lead,) if self.lead else ()) + tuple(q for _p, q in self.parts) + self.points
 
 
 def _window_unit_scores(window_scores: np.ndarray, units: int) -> np.ndarray:
@@ -141,7 +145,7 @@ def _whole(c: Candidate, units: tuple[Unit, ...], with_list: bool) -> tuple[int,
         return (lead, *items) if with_list else (lead, j)
     if u.text.endswith(":"):
         return None  # a lead-in whose items are elsewhere
-    if _ANAPHOR.match(u.display) or u.display[:1].islower():
+    if _ANAPHOR.match(_ELIDED.sub("", u.display)) or u.display[:1].islower():
         prev = units[j - 1] if j > 0 else None
         if prev is not None and prev.kind == "sentence" and prev.paragraph == u.paragraph \
                 and not prev.text.endswith(":") and not prev.display[:1].islower() and not _ANAPHOR.match(prev.display):
@@ -151,8 +155,9 @@ def _whole(c: Candidate, units: tuple[Unit, ...], with_list: bool) -> tuple[int,
 
 
 def reader_text(display: str) -> str:
-    """A unit as it is shown: OCR debris in front of its first word ("®*Tot de …") dropped."""
-    return _LEADING_DEBRIS.sub("", display)
+    """A unit as it is shown: OCR debris ("®*Tot de …") and a speaker code ("(INT TSD, Nivel)")
+    in front of its first word dropped."""
+    return _LEADING_DEBRIS.sub("", _LEADING_SPEAKER.sub("", display))
 
 
 def _quote(c: Candidate, indices: tuple[int, ...], units: tuple[Unit, ...]) -> Quote | None:
@@ -210,6 +215,36 @@ def select_evidence(hits: Sequence[Hit], candidates: list[Candidate], stems_of: 
     return Evidence(chosen[0], tuple(chosen[1:]), best_cov, best_sem)
 
 
+def lead_for_part(hits: Sequence[Hit], candidates: list[Candidate], stems_of: Callable[[str], Sequence[str]],
+                  shown: Sequence[Quote]) -> Quote | None:
+    """The best whole unit for one question of several, or None when the answer quotes it
+    already (or a unit that says the same): then the quotes shown answer that question too."""
+    shown_units = {(q.hit, i) for q in shown for i in q.indices}
+    shown_stems = [set(stems_of(q.display)) for q in shown]
+    for c in sorted(candidates, key=lambda c: c.score, reverse=True)[:3]:
+        if (c.hit, c.index) in shown_units:
+            return None
+        units = split_units(hits[c.hit].passage.text)
+        indices = _whole(c, units, with_list=True)
+        if indices is None:
+            continue  # a unit that cannot stand alone: the next best
+        q = _quote(c, indices, units)
+        if q is None or any((c.hit, i) in shown_units for i in indices) \
+                or any(_overlaps(set(stems_of(q.display)), s) for s in shown_stems):
+            return None
+        return q
+    return None
+
+
+def with_parts(evidence: Evidence, parts: Sequence[tuple[str, Quote]]) -> Evidence:
+    """The evidence with a unit for each later question; points quoted there drop out."""
+    if not parts:
+        return evidence
+    taken = {(q.hit, i) for _p, q in parts for i in q.indices}
+    points = tuple(p for p in evidence.points if not taken & {(p.hit, i) for i in p.indices})
+    return Evidence(evidence.lead, points, evidence.best_coverage, evidence.best_semantic, tuple(parts))
+
+
 def compose_parts(hits: Sequence[Hit], evidence: Evidence, *, texts: dict[str, str],
                   language: str) -> tuple[list[str], list[Citation]]:
     """The answer as pieces for streaming (they concatenate to the answer text) and its citations.
@@ -235,6 +270,8 @@ def compose_parts(hits: Sequence[Hit], evidence: Evidence, *, texts: dict[str, s
     lead = evidence.lead
     frame = texts.get("lead", "")
     parts.append(f"{frame} {show(lead)} {cite(lead)}" if frame else f"{show(lead)} {cite(lead)}")
+    for question, q in evidence.parts:  # a message of several questions: each later one its own answer
+        parts.append(f"\n\n{texts.get('part', '{part}:').format(part=_short(question))} {show(q)} {cite(q)}")
     if evidence.points:
         parts.append(f"\n\n{texts.get('more', '')}".rstrip() + "\n")
         for i, q in enumerate(evidence.points):
@@ -242,6 +279,12 @@ def compose_parts(hits: Sequence[Hit], evidence: Evidence, *, texts: dict[str, s
     citations = [Citation(n=n, passage=hits[h].passage, quote=" … ".join(dict.fromkeys(raw_quotes[n])))
                  for h, n in numbers.items()]
     return parts, citations
+
+
+def _short(question: str, limit: int = 90) -> str:
+    """A question as the answer names it: at most `limit` characters, cut at a word."""
+    question = " ".join(question.split()).rstrip("?").strip()
+    return question if len(question) <= limit else question[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def before_jeugdwet(quote: str) -> bool:
