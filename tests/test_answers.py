@@ -18,7 +18,7 @@ from server.answering.quality import answer_metrics, answer_rows, quoted_units, 
 
 from .conftest import DEV_SET
 
-CHECK_SUPPORT_FLOOR = 0.55  # measured 0.604 (32 of 53)
+CHECK_SUPPORT_FLOOR = 0.65  # measured 0.679 (36 of 53)
 CHECK_ABSTAINED_FLOOR = 1  # measured 1 of 6
 CHECK_FALSE_ABSTENTIONS_CEILING = 2  # measured 1
 TUNE_LEAD_FLOOR = 0.30  # measured 11 of 28 (0.39)
@@ -92,3 +92,33 @@ def test_english_questions_get_english_framing(dev):
             assert a.language == "en"
             first = next(block for block in a.text.split("\n\n") if "[" in block)  # after any injection note
             assert first.startswith("The reports say (quoted in Dutch):"), (item["id"], a.text[:80])
+
+
+def test_a_message_of_two_questions_answers_each_in_order(answerer):
+    """The lead answers the first question; the second, which asks how long, gets its own quoted
+    unit with the duration, named by the user's own words."""
+    a = answerer.answer("Waarom is leren van calamiteiten elders lastiger dan van een eigen calamiteit? "
+                        "En hoe lang moet een organisatie wachten op terugkoppeling als de inspectie zelf onderzoekt?")
+    assert not a.abstained
+    lead, _, rest = a.text.partition("\n\n")
+    assert "maanden" not in lead
+    second = next(p for p in rest.split("\n\n") if p.startswith("Over ‘En hoe lang"))
+    assert re.search(r"\b(negen|\d+) maanden\b", second), a.text
+    assert re.search(r"\[\d\]", second)
+    assert not structure_problems(a), structure_problems(a)
+
+
+def test_how_long_leads_with_the_duration(answerer):
+    a = answerer.answer("hoe lang kan het duren voordat je terugkoppeling krijgt als de inspectie zelf onderzoek doet?")
+    assert not a.abstained
+    first = quoted_units(a)[0]
+    assert re.search(r"\b(negen|\d+) maanden\b", first), a.text
+
+
+def test_no_quote_opens_with_a_code_or_debris(dev):
+    """Speaker codes ("(INT Friesland 1)") and OCR debris ("®*") neither stand as a quote nor open one."""
+    for item, a in dev:
+        for unit in quoted_units(a):
+            assert not re.match(r"^[(\[][^()]*[)\]][.;,]?$", unit), (item["id"], unit)
+            assert not re.match(r"^\((FG|INT|R)\b", unit), (item["id"], unit)
+            assert not re.match(r"^[®©™*■□●]", unit), (item["id"], unit)

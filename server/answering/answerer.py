@@ -14,7 +14,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from retriever.glossary import detect_language
-from retriever.question import Question
+from retriever.question import Question, QuestionPart
 from retriever.terms import TermStatistics
 from retriever.types import Answer, Citation, Filters, Hit, Searcher
 
@@ -151,46 +151,62 @@ class Answerer:
         question hinges on words the reports never use; or it names a year no passage near it
         names; or it asks for a number and no unit on it holds one."""
         q = self.searcher.analyse(question)
-        candidates = score_units(hits, lambda h: self.searcher.window_scores(h.passage, q), self.terms.stems,
-                                 q.known, q.extra, q.shape)
-        ev = select_evidence(hits, candidates, self.terms.stems, q.shape)
-        if by_part and q.parts and ev.lead is not None:
-            ev = with_parts(ev, self._part_leads(q, hits, ev))
+        # a message of several questions is answered in order: the lead answers the first one
+        first = self.searcher.analyse(q.parts[0].reads_as) if by_part and q.parts else q
+        candidates = score_units(hits, lambda h: self.searcher.window_scores(h.passage, first), self.terms.stems,
+                                 first.known, first.extra, first.shape)
+        ev = select_evidence(hits, candidates, self.terms.stems, first.shape)
         diag = {"relevance": max((h.relevance for h in hits[: self.policy.passages]), default=0.0),
                 "semantic": ev.best_semantic, "unknown_share": q.unknown_share,
                 "coverage": ev.best_coverage, "quantity": None, "years": True}
-        diag["reason"] = self._weakness(q, hits, ev, diag)
-        return ev, not diag["reason"], diag
+        reason = self._weakness(q, ev, diag)
+        if not reason and by_part and q.parts:
+            # each question of the message is held to what it asks for; the message is answered
+            # when one of them can be, and each later one that can gets its own unit
+            asked = [(part, self.searcher.analyse(part.reads_as)) for part in q.parts]
+            unmet = [self._unmet(pq, hits, diag) for _part, pq in asked]
+            reason = unmet[0] if all(unmet) else ""
+            if not reason:
+                ev = with_parts(ev, self._part_leads([a for a, u in zip(asked[1:], unmet[1:]) if not u], hits, ev))
+        elif not reason:
+            reason = self._unmet(q, hits, diag)
+        diag["reason"] = reason
+        return ev, not reason, diag
 
-    def _part_leads(self, q: Question, hits: list[Hit], ev: Evidence) -> list[tuple[str, Quote]]:
+    def _part_leads(self, asked: list[tuple[QuestionPart, Question]], hits: list[Hit],
+                    ev: Evidence) -> list[tuple[str, Quote]]:
         """For a message of several questions: the unit that answers each later one, where the
         lead (chosen for the whole message, so mostly for the first) does not already, and a
         passage is close to it in meaning."""
         out: list[tuple[str, Quote]] = []
-        for asked in q.parts[1:]:
-            part = self.searcher.analyse(asked.reads_as)
+        for asked_part, part in asked:
             floor = self.policy.min_semantic_en if part.language == "en" else self.policy.min_semantic
             candidates = score_units(hits, lambda h: self.searcher.window_scores(h.passage, part), self.terms.stems,
                                      part.known, part.extra, part.shape)
             if not candidates or max(c.semantic for c in candidates) < floor:
                 continue
             shown = [ev.lead, *(quote for _t, quote in out)]
-            quote = lead_for_part(hits, candidates, self.terms.stems, shown)
+            quote = lead_for_part(hits, candidates, self.terms.stems, part.shape, shown)
             if quote is not None:
-                out.append((asked.text, quote))
+                out.append((asked_part.text, quote))
         return out
 
-    def _weakness(self, q: Question, hits: list[Hit], ev: Evidence, diag: dict) -> str:
-        """Why the evidence cannot answer the question ("" when it can). Each rule asks what the
-        question needs and whether a passage near it has it, not what these questions say."""
-        question, language = q.text, q.language
-        floor = self.policy.min_semantic_en if language == "en" else self.policy.min_semantic
+    def _weakness(self, q: Question, ev: Evidence, diag: dict) -> str:
+        """Why the evidence cannot answer the message at all ("" when it can)."""
+        floor = self.policy.min_semantic_en if q.language == "en" else self.policy.min_semantic
         if ev.lead is None:
             return "no whole unit to quote"
         if diag["semantic"] < floor:
             return "no passage close in meaning"
-        if language == "nl" and diag["unknown_share"] >= self.policy.max_unknown_share:
+        if q.language == "nl" and diag["unknown_share"] >= self.policy.max_unknown_share:
             return "the question hinges on words the reports never use"
+        return ""
+
+    def _unmet(self, q: Question, hits: list[Hit], diag: dict) -> str:
+        """What the question asks for that no passage near it gives ("" when one does). Each rule
+        asks what the question needs and whether a passage near it has it, not what these
+        questions say."""
+        question, language = q.text, q.language
         near = hits[: self.policy.passages]
         years = set(_YEAR.findall(question))
         if years:

@@ -216,12 +216,16 @@ def select_evidence(hits: Sequence[Hit], candidates: list[Candidate], stems_of: 
 
 
 def lead_for_part(hits: Sequence[Hit], candidates: list[Candidate], stems_of: Callable[[str], Sequence[str]],
-                  shown: Sequence[Quote]) -> Quote | None:
+                  shape: QuestionShape, shown: Sequence[Quote]) -> Quote | None:
     """The best whole unit for one question of several, or None when the answer quotes it
-    already (or a unit that says the same): then the quotes shown answer that question too."""
+    already (or a unit that says the same): then the quotes shown answer that question too.
+    As for a lead, a how-many question gets a unit with a number when one is nearly as good."""
     shown_units = {(q.hit, i) for q in shown for i in q.indices}
     shown_stems = [set(stems_of(q.display)) for q in shown]
-    for c in sorted(candidates, key=lambda c: c.score, reverse=True)[:3]:
+    ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
+    if shape.quantity:
+        ranked = sorted(ranked, key=lambda c: not (c.score >= ranked[0].score - 0.5 and has_count(c.unit.display)))
+    for c in ranked[:3]:
         if (c.hit, c.index) in shown_units:
             return None
         units = split_units(hits[c.hit].passage.text)
