@@ -43,6 +43,8 @@ _MAX_PARTS = 3
 
 # A later question that leans on the one before ("what was the point of them?") is read with it.
 _WORDS = re.compile(r"[a-z0-9]+")
+_REQUEST = re.compile(r"^\W*(graag|liefst|bij voorkeur|svp|a\.u\.b|noem|geef|zet|kort|please|list|give|name|"
+                      r"in short|briefly)\b", re.I)
 _LEANS = re.compile(r"\b(them|they|it|its|these|those|their|hun|hen|ze|zij|ervan|erover|ermee|erbij|daarvan|daarover|"
                     r"daarmee|daarbij|daarin)\b", re.I)
 
@@ -57,8 +59,15 @@ class QuestionPart:
 
 
 def question_parts(text: str) -> tuple[QuestionPart, ...]:
-    """The questions of a message that asks more than one, in order; () for a single question."""
-    parts = [p.strip() for p in _PART_END.split(text.strip()) if len(p.split()) >= _PART_WORDS][:_MAX_PARTS]
+    """The questions of a message that asks more than one, in order; () for a single question.
+    A request after a question ("graag de aanbevelingen op een rij") refines it, and stays with it."""
+    parts: list[str] = []
+    for p in _PART_END.split(text.strip()):
+        if parts and _REQUEST.match(p):
+            parts[-1] = f"{parts[-1]} {p.strip()}"
+        elif len(p.split()) >= _PART_WORDS:
+            parts.append(p.strip())
+    parts = parts[:_MAX_PARTS]
     if len(parts) < 2:
         return ()
     return tuple(QuestionPart(p, f"{parts[i - 1]} {p}" if i and _leans_back(p) else p) for i, p in enumerate(parts))
