@@ -8,7 +8,8 @@ filtered in memory. A question is analysed once (retriever/question.py) for sear
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,7 @@ class HybridRetriever:
         # of a search's CPU time. The texts stay in this process's memory only.
         self._query_vectors = lru_cache(maxsize=query_cache_size)(self._embed_query)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="embed")
+        self._ahead: OrderedDict[str, Future] = OrderedDict()  # query vectors being made ahead (`prepare`)
 
     # -- pieces --------------------------------------------------------------------------------
 
@@ -151,12 +153,28 @@ class HybridRetriever:
         """The query embedding, from the LRU query cache when the same text was embedded before."""
         return self._query_vectors(text)
 
+    def prepare(self, questions: "list[str | Question]") -> None:
+        """Start embedding questions that will be scored soon (the questions of a message that
+        asks several), beside the search, so the answer layer does not wait for them in turn."""
+        for q in questions:
+            text = self.analyse(q).dense_text
+            with self._vec_lock:
+                if text not in self._ahead:
+                    self._ahead[text] = self._pool.submit(self.query_vector, text)
+                while len(self._ahead) > 64:
+                    self._ahead.popitem(last=False)
+
     def window_scores(self, passage: Passage, question: str | Question) -> np.ndarray:
         """Similarity of each window of a passage to the question, in window order: the answer
         layer picks the units that answer by these (the question's vector comes from the cache)."""
         text = self.analyse(question).dense_text
         recent = getattr(self._recent, "vector", None)  # this thread's last search: same question, no model call
-        qvec = recent[1] if recent is not None and recent[0] == text else self.query_vector(text)
+        if recent is not None and recent[0] == text:
+            qvec = recent[1]
+        else:
+            with self._vec_lock:
+                ahead = self._ahead.get(text)
+            qvec = ahead.result() if ahead is not None else self.query_vector(text)
         return self._windows.scores(passage, np.asarray(qvec, dtype=np.float32))
 
     def clear_query_cache(self) -> None:

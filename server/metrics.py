@@ -93,6 +93,9 @@ class InstrumentedSearcher:
     def analyse(self, question):
         return self.inner.analyse(question)
 
+    def prepare(self, questions):
+        return self.inner.prepare(questions)
+
     def window_scores(self, passage, question):
         return self.inner.window_scores(passage, question)
 

@@ -49,3 +49,15 @@ def test_one_analysis_per_question_text(searcher, answerer, monkeypatch):
     answer = answerer.answer(question)
     assert answer.text and not answer.abstained
     assert expanded.count(question) == 1, expanded
+
+
+def test_questions_embedded_ahead_score_as_those_embedded_on_demand(searcher):
+    """`prepare` embeds a message's questions beside the search; the scores are the same."""
+    passage = searcher.search("hoe lang duurt terugkoppeling van de inspectie?", k=1)[0].passage
+    question = "en hoeveel maanden moest een organisatie wachten op terugkoppeling van de inspectie?"
+    searcher.prepare([question])
+    ahead = searcher.window_scores(passage, question)
+    searcher.clear_query_cache()
+    searcher._ahead.clear()
+    again = searcher.window_scores(passage, question)
+    assert len(ahead) and abs(ahead - again).max() < 1e-5

@@ -149,7 +149,7 @@ class Answerer:
 
         Too weak: no unit of the passages is close to the question in meaning; or a Dutch
         question hinges on words the reports never use; or it names a year no passage near it
-        names; or it asks for a number and no unit on it holds one."""
+        names; or it asks for a number or a duration and no unit on it holds one."""
         q = self.searcher.analyse(question)
         # a message of several questions is answered in order: the lead answers the first one
         first = self.searcher.analyse(q.parts[0].reads_as) if by_part and q.parts else q
@@ -176,8 +176,7 @@ class Answerer:
     def _part_leads(self, asked: list[tuple[QuestionPart, Question]], hits: list[Hit],
                     ev: Evidence) -> list[tuple[str, Quote]]:
         """For a message of several questions: the unit that answers each later one, where the
-        lead (chosen for the whole message, so mostly for the first) does not already, and a
-        passage is close to it in meaning."""
+        lead (chosen for the first) does not already, and a passage is close to it in meaning."""
         out: list[tuple[str, Quote]] = []
         for asked_part, part in asked:
             floor = self.policy.min_semantic_en if part.language == "en" else self.policy.min_semantic
@@ -297,8 +296,11 @@ class Answerer:
         note = self.prompts.message("injection_note", language) if injected else ""
         standalone = analysis_text(self.standalone(cleaned or question, history, budget=budget), STANDALONE_CHARS)
         asked = self.searcher.analyse(standalone)  # once, for search and for choosing the evidence
+        by_part = standalone == (cleaned or question)
+        if by_part and asked.parts:
+            self.searcher.prepare([p.reads_as for p in asked.parts])  # embedded while the search runs
         hits = self.searcher.search(asked, k=self.k, filters=filters) if cleaned.strip() else []
-        ev, strong = self.evidence(asked, hits, by_part=standalone == (cleaned or question))
+        ev, strong = self.evidence(asked, hits, by_part=by_part)
         if not strong:
             a = self._abstain(question, language, hits, standalone, note)
             yield from pieces(a.text)
