@@ -18,39 +18,15 @@ from retriever.question import Question, QuestionPart
 from retriever.terms import TermStatistics
 from retriever.types import Answer, Citation, Filters, Hit, Searcher
 
-from retriever.units import split_units
-
+from .abstain import AbstainPolicy, AbstentionRules
 from .bounds import STANDALONE_CHARS, analysis_text, bounded_history
-from .evidence import coverage, has_count, has_quantity, quantity_measures, split_sentences, supported
+from .evidence import split_sentences, supported
 from .extractive import Evidence, Quote, compose_parts, lead_for_part, score_units, select_evidence, with_parts
 from .prompts import PromptLibrary
 
 _FOLLOW_UP = re.compile(r"^(en|maar|ook|dus|and|but|also|what about|hoe zit het|en bij|en in|waarom|why|wat (nog|meer)"
                         r"|welke nog|hoezo|daar|dat|die|dit|deze|dan|they|it|this|that|those)\b", re.I)
 _CITE = re.compile(r"\[(\d{1,2})\]")
-_YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
-_PEOPLE = {"mensen", "personen", "people", "persons", "individuals"}
-_FEW = ("een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|enkele|paar|a few|one|two|three|four|five|"
-        "six|seven|eight|nine|ten|several")
-# What a question asks for that only a specific kind of sentence can give: (slot, asked, filled).
-_SLOTS = (
-    ("amount of money", re.compile(r"\b(gekost|kosten|kost|budget|geld|euro|bedrag|subsidie|cost|costs|money|budget|"
-                                   r"funding|paid|price)\b", re.I),
-     re.compile(r"(€|\beuro\b|\bmiljoen\b|\bbudget\b|\bkosten\b)", re.I)),
-    ("fine or sanction", re.compile(r"\b(boete|boetes|sanctie|sancties|straf|fine|fines|penalty|penalties|sanction)\b",
-                                    re.I),
-     re.compile(r"\b(boete|boetes|sanctie|sancties|last onder dwangsom|bestuurlijke|aanwijzing|straf)\w*", re.I)),
-    ("date", re.compile(r"^\W*(wanneer|when)\s+(did|was|were|is|are|has|have|does|do|will|heeft|hebben|werd|werden|"
-                        r"zijn|waren|kwam|komt|gaat|ging|moet|moeten)\b|\b(welke datum|op welke dag|sinds wanneer|vanaf wanneer|in welk jaar|"
-                        r"what date|since when|in what year|which year)\b", re.I),
-     re.compile(r"\b(\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
-                r"december)|(19|20)\d\d)\b", re.I)),
-    # waiting times, lead times, how long something took: only a number of days, weeks, … gives it
-    ("duration", re.compile(r"\b(hoe\s*lang|hoeveel tijd|how long|how much time|wachttijd|wachttijden|doorlooptijd|"
-                            r"waiting times?|lead times?)\b", re.I),
-     re.compile(rf"\b(\d+|{_FEW})(\s*(-|–|tot|to|à)\s*\d+)?\s*(dag|dagen|week|weken|maand|maanden|jaar|jaren|uur|"
-                r"uren|kwartaal|days?|weeks?|months?|years?|hours?)\b", re.I)),
-)
 # where streamed answer text is cut into pieces: after a blank line, a sentence or a citation marker
 _CUT = re.compile(r"\n\n+|(?<=[\].!?]) +(?=\S)")
 # "Zin. [1] Volgende zin." -> "Zin [1]. Volgende zin.": a marker after the full stop belongs to the sentence before it
@@ -63,18 +39,6 @@ class Turn:
 
     role: str  # user | assistant
     content: str
-
-
-@dataclass(frozen=True)
-class AbstainPolicy:
-    """When the evidence is too weak to answer (calibrated on the dev set; see README)."""
-
-    min_semantic: float = 0.80
-    min_semantic_en: float = 0.78
-    min_slot_coverage: float = 0.35
-    max_unknown_share: float = 0.75
-    min_quantity_coverage: float = 0.30
-    passages: int = 5
 
 
 class LLMBudget:
@@ -104,6 +68,7 @@ class Answerer:
         self.llm_timeout = llm_timeout
         self.k = k
         self.policy = policy
+        self.rules = AbstentionRules(policy, terms)
         self.llm_passages = llm_passages  # passages in the LLM prompt (fewer for small, slow local models)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="llm")
 
@@ -159,17 +124,17 @@ class Answerer:
         diag = {"relevance": max((h.relevance for h in hits[: self.policy.passages]), default=0.0),
                 "semantic": ev.best_semantic, "unknown_share": q.unknown_share,
                 "coverage": ev.best_coverage, "quantity": None, "years": True}
-        reason = self._weakness(q, ev, diag)
+        reason = self.rules.weakness(q, ev, diag)
         if not reason and by_part and q.parts:
             # each question of the message is held to what it asks for; the message is answered
             # when one of them can be, and each later one that can gets its own unit
             asked = [(part, self.searcher.analyse(part.reads_as)) for part in q.parts]
-            unmet = [self._unmet(pq, hits, diag) for _part, pq in asked]
+            unmet = [self.rules.unmet(pq, hits, diag) for _part, pq in asked]
             reason = unmet[0] if all(unmet) else ""
             if not reason:
                 ev = with_parts(ev, self._part_leads([a for a, u in zip(asked[1:], unmet[1:]) if not u], hits, ev))
         elif not reason:
-            reason = self._unmet(q, hits, diag)
+            reason = self.rules.unmet(q, hits, diag)
         diag["reason"] = reason
         return ev, not reason, diag
 
@@ -189,77 +154,6 @@ class Answerer:
             if quote is not None:
                 out.append((asked_part.text, quote))
         return out
-
-    def _weakness(self, q: Question, ev: Evidence, diag: dict) -> str:
-        """Why the evidence cannot answer the message at all ("" when it can)."""
-        floor = self.policy.min_semantic_en if q.language == "en" else self.policy.min_semantic
-        if ev.lead is None:
-            return "no whole unit to quote"
-        if diag["semantic"] < floor:
-            return "no passage close in meaning"
-        if q.language == "nl" and diag["unknown_share"] >= self.policy.max_unknown_share:
-            return "the question hinges on words the reports never use"
-        return ""
-
-    def _unmet(self, q: Question, hits: list[Hit], diag: dict) -> str:
-        """What the question asks for that no passage near it gives ("" when one does). Each rule
-        asks what the question needs and whether a passage near it has it, not what these
-        questions say."""
-        question, language = q.text, q.language
-        near = hits[: self.policy.passages]
-        years = set(_YEAR.findall(question))
-        if years:
-            text = " ".join(h.passage.text for h in near)
-            diag["years"] = all(y in text for y in years)
-            if not diag["years"]:
-                return "a year the question names is in no passage near it"
-        # a unit and the one before it (a window, as search embeds them): "Dat kan negen maanden
-        # duren." answers on the strength of the sentence that says what "dat" is
-        units = [(u, f"{units[i - 1].display} {u}" if i else u) for h in near
-                 for units in [split_units(h.passage.text)] for i, u in enumerate(x.display for x in units)]
-        weights = q.extra if language == "en" else q.known  # English words are unknown to the Dutch index
-
-        def best_filled(has) -> float:
-            return max((coverage(set(self.terms.stems(ctx)), weights, {}) for u, ctx in units if has(u)), default=0.0)
-
-        for slot, asked, filled in _SLOTS:
-            if asked.search(question):
-                diag[slot] = best = best_filled(filled.search)
-                # a duration is a quantity: it needs the number, and as much of the question as a count does
-                floor = self.policy.min_quantity_coverage if slot == "duration" else self.policy.min_slot_coverage
-                if best < floor:
-                    return f"no passage near the question gives the {slot} it asks for"
-        if q.shape.quantity:
-            diag["quantity"] = best_filled(has_quantity)
-            if diag["quantity"] < self.policy.min_quantity_coverage:
-                return "no passage near the question gives the number it asks for"
-            if not self._counts_found(question, hits):
-                return "no number near the question counts what it asks about"
-        return ""
-
-    def _counts_found(self, question: str, hits: list[Hit]) -> bool:
-        """For "how many X": some sentence with a number among the best passages names X (or its
-        Dutch equivalent). A thing the reports have no word for ("FTE") is never counted there."""
-        measures = quantity_measures(question)
-        if not measures:
-            return True
-
-        def known(text: str) -> set[str]:
-            own, extra, unknown = self.terms.term_weights(text)
-            return {s for s in own if s not in unknown} | {s for s, w in extra.items() if w > 0}
-
-        numbered = [set(self.terms.stems(s)) for h in hits[: self.policy.passages]
-                    for s in split_sentences(h.passage.text) if has_quantity(s)]
-        for lead, thing in measures:
-            if thing.lower() in _PEOPLE:
-                # "how many people": any count of persons answers it (deelnemers, professionals, …)
-                if any(has_count(s) for h in hits[: self.policy.passages] for s in split_sentences(h.passage.text)):
-                    return True
-                continue
-            stems = known(f"{lead} {thing}") - known(lead)
-            if stems and any(stems & sent for sent in numbered):
-                return True
-        return False
 
     def _abstain(self, question: str, language: str, hits: list[Hit], standalone: str, note: str = "") -> Answer:
         text = self.prompts.message("abstain", language)
