@@ -187,9 +187,9 @@ class HybridRetriever:
         """The k best passages for a question (text, or one analysed already), best first,
         near-duplicates removed."""
         table = self.derived.table()
-        if not table.passages or not (query.text if isinstance(query, Question) else query).strip():
-            return []
         q = self.analyse(query)
+        if not table.passages or not q.text.strip():
+            return []
         mask = table.mask(filters)
         n = max(self.weights.candidates, k * 3)
         # The model call releases the GIL: keyword search runs beside it.

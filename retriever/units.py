@@ -32,8 +32,8 @@ _END = re.compile(r"(?<=[.!?])[”\"’')\]]*\s+(?=[A-Z\u00C0-\u024F“‘\"'(\[
 _WORD_BEFORE = re.compile(r"([\w.]+)\.$")
 
 
-# Part of every passage's id and of the ingest settings: how passages split into units decides
-# which windows are embedded, so a change here re-embeds them.
+# Part of the ingest recipe: how passages split into units decides which windows are embedded,
+# so a change here re-embeds them (under the same passage ids).
 UNITS_VERSION = "1"
 
 

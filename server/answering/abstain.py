@@ -22,24 +22,35 @@ _YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
 _PEOPLE = {"mensen", "personen", "people", "persons", "individuals"}
 _FEW = ("een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|enkele|paar|a few|one|two|three|four|five|"
         "six|seven|eight|nine|ten|several")
-# What a question asks for that only a specific kind of sentence can give: (slot, asked, filled).
+@dataclass(frozen=True)
+class Slot:
+    """What a question asks for that only a specific kind of sentence can give: how the question
+    asks for it, what a sentence that gives it looks like, and whether it is a quantity (held
+    to the quantity coverage of the policy, like a count)."""
+
+    name: str
+    asked: re.Pattern
+    filled: re.Pattern
+    quantity: bool = False
+
+
 _SLOTS = (
-    ("amount of money", re.compile(r"\b(gekost|kosten|kost|budget|geld|euro|bedrag|subsidie|cost|costs|money|budget|"
+    Slot("amount of money", re.compile(r"\b(gekost|kosten|kost|budget|geld|euro|bedrag|subsidie|cost|costs|money|budget|"
                                    r"funding|paid|price)\b", re.I),
      re.compile(r"(€|\beuro\b|\bmiljoen\b|\bbudget\b|\bkosten\b)", re.I)),
-    ("fine or sanction", re.compile(r"\b(boete|boetes|sanctie|sancties|straf|fine|fines|penalty|penalties|sanction)\b",
+    Slot("fine or sanction", re.compile(r"\b(boete|boetes|sanctie|sancties|straf|fine|fines|penalty|penalties|sanction)\b",
                                     re.I),
      re.compile(r"\b(boete|boetes|sanctie|sancties|last onder dwangsom|bestuurlijke|aanwijzing|straf)\w*", re.I)),
-    ("date", re.compile(r"^\W*(wanneer|when)\s+(did|was|were|is|are|has|have|does|do|will|heeft|hebben|werd|werden|"
+    Slot("date", re.compile(r"^\W*(wanneer|when)\s+(did|was|were|is|are|has|have|does|do|will|heeft|hebben|werd|werden|"
                         r"zijn|waren|kwam|komt|gaat|ging|moet|moeten)\b|\b(welke datum|op welke dag|sinds wanneer|vanaf wanneer|in welk jaar|"
                         r"what date|since when|in what year|which year)\b", re.I),
      re.compile(r"\b(\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
                 r"december)|(19|20)\d\d)\b", re.I)),
     # waiting times, lead times, how long something took: only a number of days, weeks, … gives it
-    ("duration", re.compile(r"\b(hoe\s*lang|hoeveel tijd|how long|how much time|wachttijd|wachttijden|doorlooptijd|"
+    Slot("duration", re.compile(r"\b(hoe\s*lang|hoeveel tijd|how long|how much time|wachttijd|wachttijden|doorlooptijd|"
                             r"waiting times?|lead times?)\b", re.I),
      re.compile(rf"\b(\d+|{_FEW})(\s*(-|–|tot|to|à)\s*\d+)?\s*(dag|dagen|week|weken|maand|maanden|jaar|jaren|uur|"
-                r"uren|kwartaal|days?|weeks?|months?|years?|hours?)\b", re.I)),
+                r"uren|kwartaal|days?|weeks?|months?|years?|hours?)\b", re.I), quantity=True),
 )
 
 
@@ -94,13 +105,12 @@ class AbstentionRules:
         def best_filled(has) -> float:
             return max((coverage(set(self.terms.stems(ctx)), weights, {}) for u, ctx in units if has(u)), default=0.0)
 
-        for slot, asked, filled in _SLOTS:
-            if asked.search(question):
-                diag[slot] = best = best_filled(filled.search)
-                # a duration is a quantity: it needs the number, and as much of the question as a count does
-                floor = self.policy.min_quantity_coverage if slot == "duration" else self.policy.min_slot_coverage
+        for slot in _SLOTS:
+            if slot.asked.search(question):
+                diag[slot.name] = best = best_filled(slot.filled.search)
+                floor = self.policy.min_quantity_coverage if slot.quantity else self.policy.min_slot_coverage
                 if best < floor:
-                    return f"no passage near the question gives the {slot} it asks for"
+                    return f"no passage near the question gives the {slot.name} it asks for"
         if q.shape.quantity:
             diag["quantity"] = best_filled(has_quantity)
             if diag["quantity"] < self.policy.min_quantity_coverage:
