@@ -122,3 +122,43 @@ def test_no_quote_opens_with_a_code_or_debris(dev):
             assert not re.match(r"^[(\[][^()]*[)\]][.;,]?$", unit), (item["id"], unit)
             assert not re.match(r"^\((FG|INT|R)\b", unit), (item["id"], unit)
             assert not re.match(r"^[®©™*■□●]", unit), (item["id"], unit)
+
+
+def test_points_come_from_passages_of_their_own(dev):
+    """The lead and each supporting point cite a different passage (a message of several
+    questions may quote a passage again for a later question)."""
+    for item, a in dev:
+        if a.abstained or "Over ‘" in a.text or "On ‘" in a.text:
+            continue
+        markers = re.findall(r"”\s*\[(\d+)\]", a.text)
+        assert len(markers) == len(set(markers)), (item["id"], a.text)
+
+
+@pytest.mark.parametrize("question", [
+    "binnen welke termijn moet een zorgaanbieder een calamiteit melden bij de inspectie?",
+    "within how many days must a provider report a calamity?",
+    "what is the phone number of the inspectorate for reporting a calamity?",
+])
+def test_a_deadline_or_contact_detail_no_passage_gives_is_not_answered(answerer, question):
+    """The reports mention reporting calamities, but give no period and no phone number: the
+    passages about the topic must not stand in for the deadline or the number asked for."""
+    a = answerer.answer(question)
+    assert a.abstained, a.text
+    assert a.nearest
+
+
+def test_a_count_behind_a_compound_the_stemmer_keeps_apart_is_found(answerer):
+    """"overzichtsrapport" is written "rapport" in the sentence with the count: the count is still
+    found (compound parts count towards coverage), so the question is answered with it."""
+    a = answerer.answer("hoeveel calamiteiten werden in het eerste overzichtsrapport geanalyseerd?")
+    assert not a.abstained, a.text
+    assert re.search(r"\bacht\b", quoted_units(a)[0]), a.text
+
+
+def test_a_number_the_question_states_does_not_fill_its_slot():
+    from server.answering.abstain import _given_values, _without
+
+    given = _given_values("hoeveel van de elf casussen uit 2016 gingen over pleegzorg?")
+    assert given == {"elf", "2016"}
+    assert not has_quantity(_without("Elf calamiteiten zijn in 2016 onderzocht.", given))
+    assert has_quantity(_without("Drie van de elf gingen over pleegzorg.", given))

@@ -22,6 +22,10 @@ _YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
 _PEOPLE = {"mensen", "personen", "people", "persons", "individuals"}
 _FEW = ("een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|enkele|paar|a few|one|two|three|four|five|"
         "six|seven|eight|nine|ten|several")
+_DURATION = re.compile(rf"\b(\d+|{_FEW})(\s*(-|–|tot|to|à)\s*\d+)?\s*(dag|dagen|werkdag|werkdagen|week|weken|maand|"
+                       r"maanden|jaar|jaren|uur|uren|kwartaal|days?|working days?|weeks?|months?|years?|hours?)\b", re.I)
+
+
 @dataclass(frozen=True)
 class Slot:
     """What a question asks for that only a specific kind of sentence can give: how the question
@@ -48,10 +52,49 @@ _SLOTS = (
                 r"december)|(19|20)\d\d)\b", re.I)),
     # waiting times, lead times, how long something took: only a number of days, weeks, … gives it
     Slot("duration", re.compile(r"\b(hoe\s*lang|hoeveel tijd|how long|how much time|wachttijd|wachttijden|doorlooptijd|"
-                            r"waiting times?|lead times?)\b", re.I),
-     re.compile(rf"\b(\d+|{_FEW})(\s*(-|–|tot|to|à)\s*\d+)?\s*(dag|dagen|week|weken|maand|maanden|jaar|jaren|uur|"
-                r"uren|kwartaal|days?|weeks?|months?|years?|hours?)\b", re.I), quantity=True),
+                            r"waiting times?|lead times?)\b", re.I), _DURATION, quantity=True),
+    # a deadline is given by a period ("binnen drie dagen") or a word for "at once"
+    Slot("deadline", re.compile(r"\b(termijn|termijnen|deadline|deadlines|uiterlijk|binnen hoeveel|hoe snel|hoe vlug|"
+                            r"within how many|how soon|how quickly|time limit)\b", re.I),
+     re.compile(rf"{_DURATION.pattern}|\b(onverwijld|onmiddellijk|direct|meteen|zo snel mogelijk|zo spoedig mogelijk|"
+                r"zonder uitstel|immediately|without delay|as soon as possible)\b", re.I)),
+    # a share is given by a percentage or a proportion ("één op de negen", "de helft")
+    Slot("percentage", re.compile(r"\b(percentage|procent|percent|what proportion|what fraction)\b", re.I),
+     re.compile(r"%|\b(procent|percent|helft|kwart|derde|meerderheid|minderheid|half|quarter|third|majority|minority)\b|"
+                r"\b(\d+|[eé]{2}n|one|twee|two|drie|three|vier|four|vijf|five|tien|ten)\s+(op|in|van|out of)\s+(de\s+|the\s+|every\s+)?"
+                r"(\d+|\w+)\b", re.I), quantity=True),
+    # who holds a post is answered by a person's name ("Van der Laan", "J. de Vries", "Maria Jansen")
+    Slot("person's name", re.compile(r"\b(wie (is|was|zijn|waren) (de|het|hun|onze)?\s*(directeur|voorzitter|minister|"
+                                 r"staatssecretaris|wethouder|burgemeester|inspecteur-generaal|hoofdinspecteur|bestuurder|"
+                                 r"auteur|auteurs|woordvoerder)|hoe heet|hoe heten|wat is de naam|"
+                                 r"who (is|was|are|were) the (director|chair|chairman|chairwoman|minister|state secretary|"
+                                 r"alderman|mayor|inspector general|head|author|authors|spokesperson)|what is the name|"
+                                 r"what's the name)\b", re.I),
+     re.compile(r"\b(?:[A-Z]\.\s*)+(?:(?:van|de|der|den|ter|ten)\s+)*[A-Z][a-z]+|"
+                r"\b[A-Z][a-z]+\s+(?:(?:van|de|der|den|ter|ten)\s+)*[A-Z][a-z]{2,}|\b(?:[Vv]an (?:der |den |de )?|[Dd]e )[A-Z][a-z]+")),
+    # contact details are given by a number, an address or an e-mail address
+    Slot("contact details", re.compile(r"\b(telefoonnummer|e-?mailadres|adres|bereikbaar|contactgegevens|phone number|"
+                                   r"e-?mail address|contact details)\b", re.I),
+     re.compile(r"@|\b0\d{1,3}[- ]?\d{6,8}\b|\b\d{4}\s?[A-Z]{2}\b|\bpostbus\b", re.I)),
 )
+
+
+# Values a question can state itself: digits, years and number words other than the article.
+_VALUE = re.compile(r"\b\d[\d.,]*\b|\b(twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|dertig|veertig|"
+                    r"vijftig|honderd|duizend|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+                    r"thirty|forty|fifty|hundred|thousand)\b", re.I)
+
+
+def _given_values(question: str) -> frozenset[str]:
+    """The numbers and years a question states itself, lowercased."""
+    return frozenset(m.group(0).lower().rstrip(".,") for m in _VALUE.finditer(question))
+
+
+def _without(text: str, values: frozenset[str]) -> str:
+    """The text with the given values taken out, so that it only fills a slot with a value of its own."""
+    if not values:
+        return text
+    return _VALUE.sub(lambda m: " " if m.group(0).lower().rstrip(".,") in values else m.group(0), text)
 
 
 @dataclass(frozen=True)
@@ -63,6 +106,9 @@ class AbstainPolicy:
     min_slot_coverage: float = 0.35
     max_unknown_share: float = 0.75
     min_quantity_coverage: float = 0.30
+    # an inflection or compound part the stemmer left apart ("overzichtsrapport" ~ "rapport") counts
+    # half towards a slot's coverage: a sentence with the number should not fail on morphology
+    related_weight: float = 0.5
     passages: int = 5
 
 
@@ -101,9 +147,13 @@ class AbstentionRules:
         units = [(u, f"{units[i - 1].display} {u}" if i else u) for h in near
                  for units in [split_units(h.passage.text)] for i, u in enumerate(x.display for x in units)]
         weights = q.extra if language == "en" else q.known  # English words are unknown to the Dutch index
+        given = _given_values(question)
 
         def best_filled(has) -> float:
-            return max((coverage(set(self.terms.stems(ctx)), weights, {}) for u, ctx in units if has(u)), default=0.0)
+            # a number or year the question states itself is not the one it asks for ("how many of the
+            # eleven cases …", "when was the 2013 report sent?")
+            return max((coverage(set(self.terms.stems(ctx)), weights, {}, related_weight=self.policy.related_weight) for u, ctx in units
+                        if has(_without(u, given))), default=0.0)
 
         for slot in _SLOTS:
             if slot.asked.search(question):
@@ -115,11 +165,11 @@ class AbstentionRules:
             diag["quantity"] = best_filled(has_quantity)
             if diag["quantity"] < self.policy.min_quantity_coverage:
                 return "no passage near the question gives the number it asks for"
-            if not self.counts_found(question, hits):
+            if not self.counts_found(question, hits, given):
                 return "no number near the question counts what it asks about"
         return ""
 
-    def counts_found(self, question: str, hits: list[Hit]) -> bool:
+    def counts_found(self, question: str, hits: list[Hit], given: frozenset[str] = frozenset()) -> bool:
         """For "how many X": some sentence with a number among the best passages names X (or its
         Dutch equivalent). A thing the reports have no word for ("FTE") is never counted there."""
         measures = quantity_measures(question)
@@ -131,11 +181,12 @@ class AbstentionRules:
             return {s for s in own if s not in unknown} | {s for s, w in extra.items() if w > 0}
 
         numbered = [set(self.terms.stems(s)) for h in hits[: self.policy.passages]
-                    for s in split_sentences(h.passage.text) if has_quantity(s)]
+                    for s in split_sentences(h.passage.text) if has_quantity(_without(s, given))]
         for lead, thing in measures:
             if thing.lower() in _PEOPLE:
                 # "how many people": any count of persons answers it (deelnemers, professionals, …)
-                if any(has_count(s) for h in hits[: self.policy.passages] for s in split_sentences(h.passage.text)):
+                if any(has_count(_without(s, given)) for h in hits[: self.policy.passages]
+                       for s in split_sentences(h.passage.text)):
                     return True
                 continue
             stems = known(f"{lead} {thing}") - known(lead)

@@ -57,12 +57,26 @@ def has_count(text: str) -> bool:
     return bool(_COUNT.search(text))
 
 
-def coverage(stems: set[str], own: dict[str, float], extra: dict[str, float], extra_weight: float = 0.5) -> float:
-    """IDF-weighted share of the question's stems present (expansion stems count for part)."""
+_PART = 5  # letters a stem must share with another to be its inflection or a compound's part
+
+
+def related(stem: str, stems: set[str]) -> bool:
+    """True when the stem is in `stems` as an inflection the stemmer left apart (analys ~ analyseer)
+    or as the head or first part of a compound (overzichtsrapport ~ rapport, overzicht)."""
+    if len(stem) < _PART:
+        return False
+    return any(len(t) >= _PART and (stem.startswith(t) or t.startswith(stem) or stem.endswith(t)) for t in stems)
+
+
+def coverage(stems: set[str], own: dict[str, float], extra: dict[str, float], extra_weight: float = 0.5,
+             related_weight: float = 0.0) -> float:
+    """IDF-weighted share of the question's stems present (expansion stems count for part; with
+    `related_weight`, so do inflections and compound parts the stemmer did not join)."""
     total = sum(own.values())
     if total <= 0:
         return 0.0
-    got = sum(w for s, w in own.items() if s in stems)
+    got = sum(w if s in stems else related_weight * w if related_weight and related(s, stems) else 0.0
+              for s, w in own.items())
     got += extra_weight * max([w for s, w in extra.items() if s in stems] or [0.0])
     return min(1.0, got / total)
 

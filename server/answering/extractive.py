@@ -25,6 +25,7 @@ MAX_LIST_ITEMS = 8    # items quoted with a lead-in
 MAX_UNIT_CHARS = 900  # a quoted unit with its list, at most
 # How a unit's score weighs meaning (best window cosine), words (coverage) and its passage's rank.
 MEANING, WORDS, RANK = 4.0, 0.5, 0.4  # chosen on the tune fold (support cited and lead)
+VOICE = 0.3  # what a quoted respondent's words lose against the report's own (read on the tune fold)
 
 # Symbols OCR leaves before a unit's first word (registered marks, stars, boxes); quotes and brackets stay.
 _LEADING_DEBRIS = re.compile(r"^[^\w“‘\"'(\[€$.…]+")
@@ -38,6 +39,9 @@ _ANAPHOR = re.compile(r"^(dat|dit|deze|die|daarop|daarom|daardoor|daarnaast|daar
                       r"hiermee|zij|ze|hij|het gaat|ook|tevens|bovendien|echter|wel|en|maar|want|dus|of|"
                       r"this|that|these|those|it|they|and|but|so)\b",
                       re.I)
+# A respondent's words as the report quotes them ("...als in mijn team …", "“Het is …”"): an
+# anecdote, not the report's finding, so it leads only when nothing of the report's own is close.
+_VOICED = re.compile(r"^\s*(?:\.\.\.|…|[“‘\"'])")
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 _DATE = re.compile(r"\b(\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
                    r"december)|(19|20)\d\d)\b", re.I)
@@ -122,6 +126,8 @@ def score_units(hits: Sequence[Hit], window_scores: Callable[[Hit], np.ndarray],
                     score += 0.6
             if shape.listing and u.kind == "lead_in":
                 score += 0.1
+            if _VOICED.match(u.display):
+                score -= VOICE
             out.append(Candidate(h_i, j, u, lex, float(sem[j]), score))
     return out
 
@@ -180,36 +186,36 @@ def _overlaps(a: set[str], b: set[str]) -> bool:
 
 def select_evidence(hits: Sequence[Hit], candidates: list[Candidate], stems_of: Callable[[str], Sequence[str]],
                     shape: QuestionShape) -> Evidence:
-    """The lead (the best unit, whole) and up to MAX_POINTS supporting points, from other
-    passages first, never two saying the same."""
+    """The lead (the best unit, whole) and up to MAX_POINTS supporting points, each from a
+    passage of its own, never two saying the same: a point from a passage already quoted adds
+    less than another passage, which is also another source to check (support cited on the tune
+    fold: 0.680 → 0.711, check unchanged)."""
     if not candidates:
         return Evidence(None, (), 0.0, 0.0)
     ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
     chosen: list[Quote] = []
-    used: set[tuple[int, int]] = set()
     seen_stems: list[set[str]] = []
-    per_hit: dict[int, int] = {}
+    quoted: set[int] = set()  # passages quoted already
     floor = ranked[0].score - 0.9
     for c in ranked:
         if len(chosen) > MAX_POINTS or c.score < floor:
             break
-        if (c.hit, c.index) in used or per_hit.get(c.hit, 0) >= (1 if len(chosen) < 3 else 2):
+        if c.hit in quoted:
             continue
         units = split_units(hits[c.hit].passage.text)
         indices = _whole(c, units, with_list=shape.listing or not chosen)
-        if indices is None or any((c.hit, i) in used for i in indices):
+        if indices is None:
             continue
         if shape.quantity and not chosen and not any(has_count(units[i].display) for i in indices) \
                 and any(x.score >= c.score - 0.5 and has_count(x.unit.display) for x in ranked):
             continue  # a how-many question leads with a number when a unit nearly as good gives one
         q = _quote(c, indices, units)
-        stems = set(stems_of(q.display))
+        stems = set(stems_of(q.display)) if q is not None else set()
         if q is None or any(_overlaps(stems, s) for s in seen_stems):
             continue
         chosen.append(q)
         seen_stems.append(stems)
-        used |= {(c.hit, i) for i in q.indices}
-        per_hit[c.hit] = per_hit.get(c.hit, 0) + 1
+        quoted.add(c.hit)
     best_cov = max(c.lexical for c in candidates)
     best_sem = max(c.semantic for c in candidates)
     if not chosen:
