@@ -162,3 +162,24 @@ def test_a_number_the_question_states_does_not_fill_its_slot():
     assert given == {"elf", "2016"}
     assert not has_quantity(_without("Elf calamiteiten zijn in 2016 onderzocht.", given))
     assert has_quantity(_without("Drie van de elf gingen over pleegzorg.", given))
+
+
+@pytest.mark.parametrize("question", [
+    "wat ging er mis in de zaak van Savanna?",
+    "what does the OVV report say about youth care?",
+    "wat zegt het rapport 'Het bewijs ligt op tafel' over pleegzorg?",
+])
+def test_a_name_or_title_the_reports_do_not_have_is_not_answered(answerer, question):
+    """A case, body or report the index does not have gets no look-alike passages about another."""
+    a = answerer.answer(question)
+    assert a.abstained, a.text
+
+
+@pytest.mark.parametrize("question", [
+    "what did Heskes say about learning from calamities?",
+    "leiden meldsystemen zoals een MIC tot echt leren?",
+    "wat is een 'shame or blame' cultuur?",
+])
+def test_names_the_reports_or_the_glossary_know_are_answered(answerer, question):
+    a = answerer.answer(question)
+    assert not a.abstained, a.text

@@ -85,6 +85,15 @@ _VALUE = re.compile(r"\b\d[\d.,]*\b|\b(twee|drie|vier|vijf|zes|zeven|acht|negen|
                     r"thirty|forty|fifty|hundred|thousand)\b", re.I)
 
 
+# A name inside a sentence: capitalised words not after a sentence's end ("Savanna", "Jeugdzorg
+# Nederland") or an abbreviation ("OVV"). A report's title: quoted words of two or more after a
+# word for a report ("het rapport ‘Het bewijs ligt op tafel’"); other quoted words are often the
+# user's own scare quotes, not a title.
+_NAME = re.compile(r"(?<![.!?:;]\s)(?<=\s)((?:[A-Z][\w'’-]*)(?:\s+[A-Z][\w'’-]*)*)\b")
+_QUOTED = re.compile(r"\b(?:rapport|rapportage|rapporten|report|reports|onderzoek|study|publicatie|publication|brief|"
+                     r"letter|titel|title|getiteld|titled|called|genaamd|heet)(?:\s+[\w-]+){0,3}?\s+[‘“\"']([^‘’“”\"'\s][^‘’“”\"']{2,80}\s[^‘’“”\"']{0,79}[^‘’“”\"'\s])[’”\"'](?=[\s.,;:?!)]|$)")
+
+
 def _given_values(question: str) -> frozenset[str]:
     """The numbers and years a question states itself, lowercased."""
     return frozenset(m.group(0).lower().rstrip(".,") for m in _VALUE.finditer(question))
@@ -130,11 +139,31 @@ class AbstentionRules:
             return "the question hinges on words the reports never use"
         return ""
 
+    def unknown_name(self, question: str, hits: list[Hit]) -> str:
+        """A name the question gives that the reports do not have, or "": a capitalised word or an
+        abbreviation inside a sentence that the reports never use and the glossary does not know,
+        or a quoted title that no passage found for the question holds word for word."""
+        for m in _NAME.finditer(question):
+            nq = self.terms.questions.analyse(m.group(1))
+            stems = set(nq.own)
+            if stems and not nq.expansion.terms and len(nq.unknown) * 2 > len(stems):
+                return m.group(1)
+        tokens = self.terms.normaliser.tokens
+        for m in _QUOTED.finditer(question):
+            title = " ".join(tokens(m.group(1)))
+            if title and not any(title in " ".join(tokens(f"{h.passage.title} {h.passage.text}")) for h in hits):
+                return m.group(1)
+        return ""
+
     def unmet(self, q: Question, hits: list[Hit], diag: dict) -> str:
         """What the question asks for that no passage near it gives ("" when one does). Each rule
         asks what the question needs and whether a passage near it has it, not what these
         questions say."""
         question, language = q.text, q.language
+        name = self.unknown_name(question, hits)
+        if name:
+            diag["unknown_name"] = name
+            return "the question names something the reports never mention"
         near = hits[: self.policy.passages]
         years = set(_YEAR.findall(question))
         if years:
