@@ -34,7 +34,7 @@ _WORD_BEFORE = re.compile(r"([\w.]+)\.$")
 
 # Part of the ingest recipe: how passages split into units decides which windows are embedded,
 # so a change here re-embeds them (under the same passage ids).
-UNITS_VERSION = "1"
+UNITS_VERSION = "2"  # 2: the text under a titled list item belongs to the item; "hoofdstuk 2." ends a sentence
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def _sentences(paragraph: str) -> list[str]:
         w = _WORD_BEFORE.search(before)
         if w:
             word = w.group(1).lower().rstrip(".")
-            if word in ABBREVIATIONS or len(word) == 1 or word.replace(".", "") in {"dd", "oa", "ea", "eg", "ie"}:
+            if word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or word.replace(".", "") in {"dd", "oa", "ea", "eg", "ie"}:
                 continue
         out.append(paragraph[start:m.start() + len(m.group(0))].strip())
         start = m.end()
@@ -90,9 +90,15 @@ def split_units(text: str) -> tuple[Unit, ...]:
     # Lines the PDF joined keep their bullets inside a paragraph ("…; en » veelheid …"): each
     # bullet starts an item of its own.
     text = _INLINE_BULLET.sub(lambda m: "\n\n" + m.group(1) + " ", text)
-    for p_no, para in enumerate(re.split(r"\n\s*\n", text)):
-        para = _SPACE.sub(" ", para).strip()
-        if not para:
+    paras = [(p_no, _SPACE.sub(" ", para).strip()) for p_no, para in enumerate(re.split(r"\n\s*\n", text))]
+    paras = [(p_no, para) for p_no, para in paras if para]
+    body = _item_bodies([bool(_BULLET.match(para) or _NUMBERED.match(para)) for _, para in paras],
+                        [len(para.split()) for _, para in paras])
+    for i, (p_no, para) in enumerate(paras):
+        if body[i]:
+            item = units[-1]  # the paragraph under a titled item is its text: one item, not two units
+            joined = f"{item.text} {para}"
+            units[-1] = Unit(joined, clean_display(joined), item.paragraph, "item", item.lead_in)
             continue
         if _BULLET.match(para) or _NUMBERED.match(para):
             if lead < 0 and units and units[-1].text.endswith(":"):
@@ -104,6 +110,22 @@ def split_units(text: str) -> tuple[Unit, ...]:
         for s in _sentences(para):
             units.append(Unit(s, clean_display(s), p_no, "sentence"))
     return tuple(u for u in units if u.display)
+
+
+_TITLE_WORDS = 8  # a list item this short can be a title with its text in the paragraph below
+
+
+def _item_bodies(is_item: list[bool], words: list[int]) -> list[bool]:
+    """Which paragraphs are the text under a titled list item ("• opschalen en afschalen." and
+    below it "Vrijwillige zorg is …"): a plain paragraph right after a short item, when the next
+    paragraph is an item of the same list again or the item before had such a text too. A plain
+    paragraph after the last of a list of short items is the text going on, not an item's."""
+    body = [False] * len(is_item)
+    for i in range(1, len(is_item)):
+        if is_item[i] or not is_item[i - 1] or words[i - 1] > _TITLE_WORDS:
+            continue
+        body[i] = (i + 1 < len(is_item) and is_item[i + 1]) or (i >= 2 and body[i - 2])
+    return body
 
 
 def windows(text: str, size: int = 2) -> list[str]:

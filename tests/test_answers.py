@@ -183,3 +183,14 @@ def test_a_name_or_title_the_reports_do_not_have_is_not_answered(answerer, quest
 def test_names_the_reports_or_the_glossary_know_are_answered(answerer, question):
     a = answerer.answer(question)
     assert not a.abstained, a.text
+
+
+def test_scaling_up_is_answered_with_its_own_bullet_and_lead_in(answerer):
+    """"wat ging er mis bij opschalen?": the lead quotes the lead-in and the whole
+    "opschalen en afschalen" item, not a sentence of the next bullet; the main report's passage on
+    the extra risks of scaling up and down is among the points."""
+    a = answerer.answer("wat ging er mis bij opschalen?")
+    lead = quoted_units(a)[0]
+    assert "aanbevelingen" in lead and "opschalen en afschalen" in lead and "Schaal daarom op tijd op" in lead
+    assert "kwetsbare gezinnen" not in lead
+    assert any("op- en afschalen" in u for u in quoted_units(a)[1:]), a.text

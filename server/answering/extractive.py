@@ -203,7 +203,7 @@ def select_evidence(hits: Sequence[Hit], candidates: list[Candidate], stems_of: 
         if c.hit in quoted:
             continue
         units = split_units(hits[c.hit].passage.text)
-        indices = _whole(c, units, with_list=shape.listing or not chosen)
+        indices = _whole(c, units, with_list=shape.listing)
         if indices is None:
             continue
         if shape.quantity and not chosen and not any(has_count(units[i].display) for i in indices) \
