@@ -42,6 +42,15 @@ _ANAPHOR = re.compile(r"^(dat|dit|deze|die|daarop|daarom|daardoor|daarnaast|daar
 # A respondent's words as the report quotes them ("...als in mijn team …", "“Het is …”"): an
 # anecdote, not the report's finding, so it leads only when nothing of the report's own is close.
 _VOICED = re.compile(r"^\s*(?:\.\.\.|…|[“‘\"'])")
+# How a whole sentence ends.
+_ENDED = re.compile(r"[.!?;:…”’\"')\]]\s*$")
+
+
+def _goes_on(display: str) -> bool:
+    """A unit that goes on from the sentence before: it begins with a small letter, also behind a
+    bracket or quote ("(oftewel: kan het ook …")."""
+    return display.lstrip("([“‘\"'")[:1].islower()
+
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 _DATE = re.compile(r"\b(\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
                    r"december)|(19|20)\d\d)\b", re.I)
@@ -151,10 +160,12 @@ def _whole(c: Candidate, units: tuple[Unit, ...], with_list: bool) -> tuple[int,
         return (lead, *items) if with_list else (lead, j)
     if u.text.endswith(":"):
         return None  # a lead-in whose items are elsewhere
-    if _ANAPHOR.match(_ELIDED.sub("", u.display)) or u.display[:1].islower():
+    if j == len(units) - 1 and not _ENDED.search(u.text):
+        return None  # cut off by the passage's end (a chunk or page border): not a whole sentence
+    if _ANAPHOR.match(_ELIDED.sub("", u.display)) or _goes_on(u.display):
         prev = units[j - 1] if j > 0 else None
         if prev is not None and prev.kind == "sentence" and prev.paragraph == u.paragraph \
-                and not prev.text.endswith(":") and not prev.display[:1].islower() and not _ANAPHOR.match(prev.display):
+                and not prev.text.endswith(":") and not _goes_on(prev.display) and not _ANAPHOR.match(prev.display):
             return (j - 1, j)
         return None
     return (j,)

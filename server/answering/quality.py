@@ -41,7 +41,7 @@ def structure_problems(answer: Answer) -> list[str]:
     problems = []
     units = quoted_units(answer)
     for u in units:
-        if u[:1].islower():
+        if u.lstrip("([“‘\"'")[:1].islower():  # also behind a bracket: "(oftewel: kan het …"
             problems.append(f"starts mid-sentence: {u[:60]!r}")
         if u.rstrip().endswith(":"):
             problems.append(f"ends on ':': {u[-60:]!r}")
