@@ -59,7 +59,7 @@ class PassageTable:
     @classmethod
     def load(cls, generation: str, sync: DerivedSync) -> "PassageTable":
         """The table of what the folder holds now (the keyword index as last committed)."""
-        keyword = sync.keywords.snapshot()
+        keyword = sync.keywords.snapshot(stems_of=sync.passages.stems, total_length=sync.passages.total_length())
         slots, years, doc_ids, publishers, doc_types = sync.passages.columns()
         size = int(slots.max()) + 1 if len(slots) else 0
         by_slot = np.zeros(size, dtype=np.int32)

@@ -25,7 +25,7 @@ from .passage_store import PassageStore
 log = logging.getLogger(__name__)
 
 # Part of the folder's identity: change how passages are stored or analysed, and it is refilled.
-_FORMAT = f"4/{ANALYSIS_VERSION}"
+_FORMAT = f"5/{ANALYSIS_VERSION}"
 # Passages stamped this long before the newest stamp seen are compared again: a write stamped
 # earlier may land later (batches in flight, a second writer).
 _RESTAMP_MARGIN_NS = 120 * 10**9
@@ -52,7 +52,9 @@ class DerivedSync:
         self.keywords = KeywordStore(self.folder / "tantivy")
 
     def applied(self) -> str:
-        """The collection generation the folder is in step with ('' for none)."""
+        """The collection generation the folder is in step with ('' for none, or another format)."""
+        if not self.passages.get_meta("identity").startswith(f"{_FORMAT}:"):
+            return ""
         return self.passages.get_meta("generation")
 
     def update(self, index: ReportIndex, generation: str) -> SyncReport:
@@ -80,6 +82,11 @@ class DerivedSync:
                                                      "full": report.full or full})
             return report
 
+    def add(self, records: list[tuple[str, str, dict]]) -> None:
+        """Store and index these (id, text, metadata) passages directly, without a collection
+        (benchmarks/scale.py fills a folder of a million passages this way)."""
+        self._apply(records, [], {})
+
     def _stems(self, text: str, meta: dict) -> list[str]:
         search = (meta or {}).get("search_text") or self.normaliser(text or "")
         return KeywordIndex.analyse(str(search).split())
@@ -87,9 +94,9 @@ class DerivedSync:
     def _apply(self, records: list[tuple[str, str, dict]], removed: list[int], meta: dict[str, str]) -> None:
         """Rows first (unpublished), then the keyword commit, then publish: a search never meets
         a keyword hit whose passage is not stored."""
-        slots = self.passages.insert(records)
-        added = [(slot, self._stems(text, m)) for slot, (_cid, text, m) in zip(slots, records)]
-        self.keywords.apply(removed=removed, added=added)
+        stems = [self._stems(text, m) for _cid, text, m in records]
+        slots = self.passages.insert(records, stems)
+        self.keywords.apply(removed=removed, added=list(zip(slots, stems)))
         self.passages.publish(slots, removed, meta)
 
     def _newest(self, records, since: int) -> int:

@@ -80,11 +80,14 @@ class KeywordStore:
         """See what another process committed to the same folder."""
         self._index.reload()
 
-    def snapshot(self) -> KeywordIndex:
-        """The last committed state, for searching."""
+    def snapshot(self, *, stems_of=None, total_length: int = 0) -> KeywordIndex:
+        """The last committed state, for searching; `stems_of` (slots → stems) and the total
+        length of all passages let it score its best hits exactly (see KeywordIndex.top)."""
         searcher = self._index.searcher()
         vocabulary = frozenset(t for t, _n in searcher.terms_with_prefix(STEMS_FIELD, "")) - {EMPTY_STEM}
-        return KeywordIndex(searcher, self.schema, vocabulary)
+        size = searcher.num_docs
+        return KeywordIndex(searcher, self.schema, vocabulary, stems_of=stems_of,
+                            average_length=total_length / size if size else 1.0)
 
     def clear(self) -> None:
         """Delete every passage (a new collection, or another analysis)."""

@@ -32,7 +32,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS passages (
     slot INTEGER PRIMARY KEY AUTOINCREMENT,
     chunk_id TEXT NOT NULL, doc_id TEXT NOT NULL, position INTEGER NOT NULL, year INTEGER NOT NULL,
-    publisher TEXT NOT NULL, doc_type TEXT NOT NULL, indexed INTEGER NOT NULL DEFAULT 0, record TEXT NOT NULL);
+    publisher TEXT NOT NULL, doc_type TEXT NOT NULL, indexed INTEGER NOT NULL DEFAULT 0, record TEXT NOT NULL,
+    stems TEXT NOT NULL DEFAULT '', length INTEGER NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS passages_by_id ON passages(chunk_id);
 CREATE INDEX IF NOT EXISTS passages_in_order ON passages(doc_id, position);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -82,27 +83,32 @@ class PassageStore:
         """Forget every passage (a new collection, or another analysis)."""
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
-        db.execute("DELETE FROM passages")
+        seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'passages'").fetchone()
+        db.execute("DROP TABLE passages")  # and its schema: a folder from an older format is rebuilt
         db.execute("DELETE FROM meta")
         db.execute("COMMIT")
+        db.executescript(_SCHEMA)
+        if seq:  # slots are never reused, not even after a reset (caches by slot stay right)
+            db.execute("INSERT INTO sqlite_sequence(name, seq) VALUES ('passages', ?)", (seq[0],))
         with self._cache_lock:
             self._cache.clear()
 
     # -- writing -------------------------------------------------------------------------------
 
-    def insert(self, records: Iterable[tuple[str, str, dict]]) -> list[int]:
-        """Store (id, text, metadata) records, not yet visible to search; returns their slots."""
+    def insert(self, records: Iterable[tuple[str, str, dict]], stems: list[list[str]]) -> list[int]:
+        """Store (id, text, metadata) records with their stems, not yet visible to search; returns their slots."""
         rows = []
-        for cid, text, meta in records:
+        for (cid, text, meta), analysed in zip(records, stems):
             meta = meta or {}
             kept = {k: v for k, v in meta.items() if k not in _NOT_KEPT}
             rows.append((cid, str(meta.get("doc_id", "")), int(meta.get("position") or 0),
                          int(meta.get("year") or 0), str(meta.get("publisher", "")), str(meta.get("doc_type", "")),
-                         json.dumps([text or "", kept], ensure_ascii=False)))
+                         json.dumps([text or "", kept], ensure_ascii=False), " ".join(analysed),
+                         max(1, len(analysed))))  # an empty passage counts as one token, as in bm25s
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
-        slots = [db.execute("INSERT INTO passages(chunk_id, doc_id, position, year, publisher, doc_type, record) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?)", row).lastrowid for row in rows]
+        slots = [db.execute("INSERT INTO passages(chunk_id, doc_id, position, year, publisher, doc_type, record, "
+                            "stems, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row).lastrowid for row in rows]
         db.execute("COMMIT")
         return slots
 
@@ -160,6 +166,20 @@ class PassageStore:
         slots = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         years = np.fromiter((r[1] for r in rows), dtype=np.int32, count=len(rows))
         return slots, years, [r[2] for r in rows], [r[3] for r in rows], [r[4] for r in rows]
+
+    def stems(self, slots: Iterable[int]) -> dict[int, str]:
+        """Slot → the passage's stems as indexed (space-separated), for exact BM25 of a few passages."""
+        wanted = [int(s) for s in slots]
+        out: dict[int, str] = {}
+        for i in range(0, len(wanted), _BATCH):
+            part = wanted[i:i + _BATCH]
+            out.update(self._db().execute(
+                f"SELECT slot, stems FROM passages WHERE slot IN ({','.join('?' * len(part))})", part))
+        return out
+
+    def total_length(self) -> int:
+        """Stems in all published passages together (BM25's average length is this over their count)."""
+        return int(self._db().execute("SELECT COALESCE(SUM(length), 0) FROM passages WHERE indexed = 1").fetchone()[0])
 
     def passages(self, slots: Iterable[int]) -> dict[int, Passage]:
         """Slot → Passage for those slots that are stored (a passage deleted since is left out)."""
