@@ -25,7 +25,7 @@ from .passage_store import PassageStore
 log = logging.getLogger(__name__)
 
 # Part of the folder's identity: change how passages are stored or analysed, and it is refilled.
-_FORMAT = f"5/{ANALYSIS_VERSION}"
+_FORMAT = f"6/{ANALYSIS_VERSION}"
 # Passages stamped this long before the newest stamp seen are compared again: a write stamped
 # earlier may land later (batches in flight, a second writer).
 _RESTAMP_MARGIN_NS = 120 * 10**9

@@ -10,10 +10,12 @@ state of it: searches on it see neither half an update nor a later one.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 import numpy as np
 import Stemmer
@@ -37,6 +39,17 @@ _K1, _B = 1.2, 0.75  # BM25's parameters, Tantivy's defaults and ours
 _local = threading.local()
 
 
+@lru_cache(maxsize=200_000)
+def stem_hash(stem: str) -> int:
+    """A stable 64-bit number for a stem: what the passage store keeps of each passage's stems."""
+    return int.from_bytes(hashlib.blake2b(stem.encode(), digest_size=8).digest(), "little")
+
+
+def stem_hashes(stems: Sequence[str]) -> bytes:
+    """A passage's stems as stored for exact BM25 (KeywordIndex._exact): uint64 hashes, in order."""
+    return np.array([stem_hash(s) for s in stems], dtype=np.uint64).tobytes()
+
+
 def _thread_stemmer() -> Stemmer.Stemmer:
     """One stemmer per thread: building one per call is slow, and a stemmer's cache is not thread-safe."""
     stemmer = getattr(_local, "stemmer", None)
@@ -51,7 +64,7 @@ class KeywordIndex:
 
     def __init__(self, searcher: tantivy.Searcher | None, schema: tantivy.Schema | None,
                  vocabulary: frozenset[str] = frozenset(), *,
-                 stems_of: Callable[[list[int]], dict[int, str]] | None = None, average_length: float = 1.0) -> None:
+                 stems_of: Callable[[list[int]], dict[int, tuple[bytes, int]]] | None = None, average_length: float = 1.0) -> None:
         self._searcher = searcher
         self._schema = schema
         self._vocab = vocabulary
@@ -75,7 +88,7 @@ class KeywordIndex:
         question, its expansion); with `allowed` (a boolean array by slot) only those passages.
 
         A repeated stem counts again (its weights add up), as it did in bm25s. Tantivy finds the
-        best 2n + 20; they are scored again with their exact lengths (`stems_of`): Tantivy keeps a
+        best 1.5n + 10; they are scored again with their exact lengths (`stems_of`): Tantivy keeps a
         passage's length in one byte, and that rounding cost 0.02 r@5 on the check fold."""
         if self._searcher is None or n <= 0:
             return {}
@@ -89,7 +102,7 @@ class KeywordIndex:
             (tantivy.Occur.Should, tantivy.Query.boost_query(
                 tantivy.Query.term_query(self._schema, STEMS_FIELD, stem), float(w)))
             for stem, w in weights.items()])
-        limit = min(self.size, 2 * n + 20) if self._stems_of is not None else n
+        limit = min(self.size, n + n // 2 + 10) if self._stems_of is not None else n
         if allowed is not None:
             share = max(1, int(allowed.sum())) / max(1, self.size)
             limit = min(self.size, int(n / min(1.0, share) * 1.5 + 10))  # oversample, as the dense side does
@@ -109,23 +122,27 @@ class KeywordIndex:
         return out
 
     def _exact(self, found: dict[int, float], weights: Counter[str]) -> dict[int, float]:
-        """BM25 (k1 1.2, b 0.75, Lucene's idf, as bm25s) of these passages from their stems."""
-        stems = self._stems_of(list(found))
-        idf = {s: self._idf_of(s) * w for s, w in weights.items()}
-        out: dict[int, float] = {}
-        for slot in found:
-            text = stems.get(slot)
-            if text is None:
-                continue  # deleted since this state was committed
-            tokens = text.split()
-            norm = _K1 * (1 - _B + _B * max(1, len(tokens)) / self._avgdl)
-            score = 0.0
-            for s, wi in idf.items():
-                tf = tokens.count(s)
-                if tf:
-                    score += wi * tf / (tf + norm)
-            out[slot] = score
-        return out
+        """BM25 (k1 1.2, b 0.75, Lucene's idf, as bm25s) of these passages from their stems, all
+        passages at once in numpy (a Python loop per passage and stem took 10 ms at 160 passages)."""
+        rows = self._stems_of(list(found))
+        slots = [slot for slot in found if slot in rows]  # a passage deleted since: left out
+        if not slots:
+            return {}
+        query = np.array([stem_hash(s) for s in weights], dtype=np.uint64)
+        order = np.argsort(query)
+        query = query[order]
+        idf = np.array([self._idf_of(s) * w for s, w in weights.items()], dtype=np.float64)[order]
+        arrays = [np.frombuffer(rows[slot][0], dtype=np.uint64) for slot in slots]
+        lengths = np.array([rows[slot][1] for slot in slots], dtype=np.float64)
+        stems = np.concatenate(arrays)
+        owner = np.repeat(np.arange(len(slots)), [len(a) for a in arrays])
+        where = np.minimum(np.searchsorted(query, stems), len(query) - 1)
+        match = query[where] == stems
+        tf = np.bincount(owner[match] * len(query) + where[match], minlength=len(slots) * len(query))
+        tf = tf.reshape(len(slots), len(query)).astype(np.float64)
+        norm = _K1 * (1 - _B + _B * lengths / self._avgdl)
+        scores = (tf / (tf + norm[:, None])) @ idf
+        return {slot: float(x) for slot, x in zip(slots, scores)}
 
     def known(self, stem: str) -> bool:
         """True when the stem, or a spelling one or two edits away, is in the index (typos)."""

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .keyword import stem_hashes
 from .types import Passage
 
 # Metadata that only ingestion and the keyword index read: not kept with the passage.
@@ -33,7 +34,7 @@ CREATE TABLE IF NOT EXISTS passages (
     slot INTEGER PRIMARY KEY AUTOINCREMENT,
     chunk_id TEXT NOT NULL, doc_id TEXT NOT NULL, position INTEGER NOT NULL, year INTEGER NOT NULL,
     publisher TEXT NOT NULL, doc_type TEXT NOT NULL, indexed INTEGER NOT NULL DEFAULT 0, record TEXT NOT NULL,
-    stems TEXT NOT NULL DEFAULT '', length INTEGER NOT NULL DEFAULT 1);
+    stems BLOB NOT NULL DEFAULT x'', length INTEGER NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS passages_by_id ON passages(chunk_id);
 CREATE INDEX IF NOT EXISTS passages_in_order ON passages(doc_id, position);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -103,7 +104,7 @@ class PassageStore:
             kept = {k: v for k, v in meta.items() if k not in _NOT_KEPT}
             rows.append((cid, str(meta.get("doc_id", "")), int(meta.get("position") or 0),
                          int(meta.get("year") or 0), str(meta.get("publisher", "")), str(meta.get("doc_type", "")),
-                         json.dumps([text or "", kept], ensure_ascii=False), " ".join(analysed),
+                         json.dumps([text or "", kept], ensure_ascii=False), stem_hashes(analysed),
                          max(1, len(analysed))))  # an empty passage counts as one token, as in bm25s
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
@@ -167,14 +168,15 @@ class PassageStore:
         years = np.fromiter((r[1] for r in rows), dtype=np.int32, count=len(rows))
         return slots, years, [r[2] for r in rows], [r[3] for r in rows], [r[4] for r in rows]
 
-    def stems(self, slots: Iterable[int]) -> dict[int, str]:
-        """Slot → the passage's stems as indexed (space-separated), for exact BM25 of a few passages."""
+    def stems(self, slots: Iterable[int]) -> dict[int, tuple[bytes, int]]:
+        """Slot → (the passage's stems as indexed, as `stem_hashes`; their count), for exact BM25."""
         wanted = [int(s) for s in slots]
-        out: dict[int, str] = {}
+        out: dict[int, tuple[bytes, int]] = {}
         for i in range(0, len(wanted), _BATCH):
             part = wanted[i:i + _BATCH]
-            out.update(self._db().execute(
-                f"SELECT slot, stems FROM passages WHERE slot IN ({','.join('?' * len(part))})", part))
+            for slot, stems, length in self._db().execute(
+                    f"SELECT slot, stems, length FROM passages WHERE slot IN ({','.join('?' * len(part))})", part):
+                out[slot] = (stems, length)
         return out
 
     def total_length(self) -> int:
