@@ -74,7 +74,8 @@ def main() -> int:
             searcher = HybridRetriever(index, glossary=glossary, keyword_dir=args.keyword_dir)
             t = time.perf_counter()
             searcher.derived.table()
-            out = {"ready_s": round(time.perf_counter() - t, 1), "update": str(searcher.derived.last_update)}
+            out = {"ready_s": round(time.perf_counter() - t, 1), "update": str(searcher.derived.last_update),
+                   "rss_ready_mb": round(rss_mb())}
         elif cmd["cmd"] == "measure":
             queries = cmd["queries"]
             table = searcher.derived.table()

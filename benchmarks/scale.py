@@ -43,7 +43,7 @@ DIM = 384
 DOCS_CHUNKS = 120  # chunks per generated document
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 WORKER = Path(__file__).resolve().parent / "_scale_worker.py"
-NEW_WORD = "xylofoonleraar"  # only in the report added during the update check
+NEW_WORD = "xylofoon"  # with a random tail: only in the report added during the update check
 
 
 def corpus_sentences(normalise) -> tuple[list[str], list[str]]:
@@ -130,10 +130,12 @@ class Worker:
 def update_check(worker: Worker, collection, index, sents, folded, rng, nrng, queries, normal_p95_ms: float) -> dict:
     """A 50-chunk report added while the worker searches: seconds until it finds it, and the
     slowest search meanwhile against the normal repeated-question p95."""
-    worker.send(cmd="watch", word=NEW_WORD, seconds=60, queries=queries)
+    word = NEW_WORD + "".join(random.choice("bdfgklmnprstvz") for _ in range(6))  # new in every run
+    worker.send(cmd="watch", word=word, seconds=60, queries=queries)
     time.sleep(3)  # searches before the change
     start = time.time()
-    add_chunks(collection, chunk_records(0, 50, sents, folded, rng, prefix="update", extra=NEW_WORD), nrng, 50)
+    prefix = f"update{time.time_ns()}"  # new ids in every run, so a kept --path folder can be measured again
+    add_chunks(collection, chunk_records(0, 50, sents, folded, rng, prefix=prefix, extra=word), nrng, 50)
     index.touch()
     touched = time.time()
     got = worker.reply()
@@ -252,7 +254,8 @@ def main() -> int:
                        "insert_per_s": round(added / add_s) if added else None,
                        "bare_p50_ms": round(percentile(bare, 50) * 1000, 1),
                        "bare_p95_ms": round(percentile(bare, 95) * 1000, 1),
-                       "first_start_fill_s": opened["ready_s"], **worker.ask(cmd="measure", queries=queries)}
+                       "first_start_fill_s": opened["ready_s"], "first_start_rss_mb": opened["rss_ready_mb"],
+                       **worker.ask(cmd="measure", queries=queries)}
                 if size == stages[-1] and not args.no_update_check:
                     row.update(update_check(worker, collection, index, sents, folded, rng, nrng, queries,
                                             row["repeat_p95_ms"]))
@@ -260,7 +263,10 @@ def main() -> int:
                 worker.close()
             restart = Worker(worker_args, tmp / "worker.log")  # the same host restarted: the folder is loaded
             try:
-                row["restart_ready_s"] = restart.ask(cmd="open")["ready_s"]
+                opened_again = restart.ask(cmd="open")
+                row["restart_ready_s"], row["restart_rss_mb"] = opened_again["ready_s"], opened_again["rss_ready_mb"]
+                row.update({f"restart_{k}": v for k, v in restart.ask(cmd="measure", queries=queries).items()
+                            if k in ("worker_rss_mb", "keyword_top100_p95_ms", "repeat_p50_ms", "repeat_p95_ms")})
             finally:
                 restart.close()
             row.update({"chroma_rss_mb": round(rss_mb(chroma.pid)), "chroma_disk_mb": round(folder_mb(path)),

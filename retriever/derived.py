@@ -29,11 +29,19 @@ from .types import Filters, Passage
 log = logging.getLogger(__name__)
 
 
-def _codes(values: list[str], slots: np.ndarray, size: int) -> tuple[np.ndarray, list[str]]:
-    """An int32 array by slot of each value's number in the sorted distinct values."""
-    names = sorted(set(values))
+def _codes(values: list[str], slots: np.ndarray, size: int, names: list[str] | None = None,
+           into: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
+    """An int32 array by slot of each value's number in `names` (extended by new values); with
+    `into`, a copy of it grown to `size` with these slots set."""
+    names = list(names or [])
     number = {v: i for i, v in enumerate(names)}
+    for v in values:
+        if v not in number:
+            number[v] = len(names)
+            names.append(v)
     out = np.full(size, -1, dtype=np.int32)
+    if into is not None:
+        out[: len(into)] = into[:size]
     out[slots] = np.fromiter((number[v] for v in values), dtype=np.int32, count=len(values))
     return out, names
 
@@ -69,6 +77,22 @@ class PassageTable:
         types, type_names = _codes(doc_types, slots, size)
         return cls(generation, keyword, sync.passages, slots, by_slot, docs, doc_names, pubs, pub_names,
                    types, type_names)
+
+    def changed(self, generation: str, sync: DerivedSync, added: list[int], removed: list[int]) -> "PassageTable":
+        """This table with the slots one update added and removed (reads only those rows, not all)."""
+        slots, years, doc_ids, publishers, doc_types = sync.passages.columns(added)
+        kept = self.slots[~np.isin(self.slots, np.asarray(removed, dtype=np.int64))]
+        all_slots = np.union1d(kept, slots)
+        size = int(all_slots.max()) + 1 if len(all_slots) else 0
+        by_slot = np.zeros(size, dtype=np.int32)
+        by_slot[: len(self.years)] = self.years[:size]
+        by_slot[slots] = years
+        docs, doc_names = _codes(doc_ids, slots, size, self.doc_ids, self.doc_codes)
+        pubs, pub_names = _codes(publishers, slots, size, self.publishers, self.publisher_codes)
+        types, type_names = _codes(doc_types, slots, size, self.doc_types, self.type_codes)
+        keyword = sync.keywords.snapshot(stems_of=sync.passages.stems, total_length=sync.passages.total_length())
+        return PassageTable(generation, keyword, sync.passages, all_slots, by_slot, docs, doc_names, pubs, pub_names,
+                            types, type_names)
 
     @property
     def size(self) -> int:
@@ -164,8 +188,14 @@ class DerivedState:
         generation = self.index.generation()
         if self._table is not None and self._table.generation == generation:
             return self._table
+        update = None
         if self.sync.applied() != generation:
-            self.last_update = self.sync.update(self.index, generation)
+            update = self.last_update = self.sync.update(self.index, generation)
         self.sync.keywords.reload()  # also what another process on this host committed
-        self._table = PassageTable.load(generation, self.sync)
+        if self._table is not None and update is not None and update.listed:
+            # this process made the update: the table follows it without reading every row
+            self._table = self._table.changed(generation, self.sync, list(update.added_slots),
+                                              list(update.removed_slots))
+        else:
+            self._table = PassageTable.load(generation, self.sync)
         return self._table

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .index import CHANGED_AT, ReportIndex
@@ -29,7 +29,7 @@ _FORMAT = f"6/{ANALYSIS_VERSION}"
 # Passages stamped this long before the newest stamp seen are compared again: a write stamped
 # earlier may land later (batches in flight, a second writer).
 _RESTAMP_MARGIN_NS = 120 * 10**9
-_LOAD_BATCH = 20_000  # passages per step when a new folder is filled from the whole collection
+_LOAD_BATCH = 5_000  # passages per step when a new folder is filled from the whole collection
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ class SyncReport:
     added: int
     removed: int
     full: bool  # filled from the whole collection (a new folder, collection or analysis)
+    added_slots: tuple[int, ...] = field(default=(), repr=False)  # for the table to follow in place
+    removed_slots: tuple[int, ...] = field(default=(), repr=False)
+    listed: bool = False  # True: the two slot lists are everything that changed (this process did it)
 
 
 class DerivedSync:
@@ -91,13 +94,14 @@ class DerivedSync:
         search = (meta or {}).get("search_text") or self.normaliser(text or "")
         return KeywordIndex.analyse(str(search).split())
 
-    def _apply(self, records: list[tuple[str, str, dict]], removed: list[int], meta: dict[str, str]) -> None:
+    def _apply(self, records: list[tuple[str, str, dict]], removed: list[int], meta: dict[str, str]) -> list[int]:
         """Rows first (unpublished), then the keyword commit, then publish: a search never meets
         a keyword hit whose passage is not stored."""
         stems = [self._stems(text, m) for _cid, text, m in records]
         slots = self.passages.insert(records, stems)
         self.keywords.apply(removed=removed, added=list(zip(slots, stems)))
         self.passages.publish(slots, removed, meta)
+        return slots
 
     def _newest(self, records, since: int) -> int:
         return max([since] + [int((m or {}).get(CHANGED_AT) or 0) for _c, _t, m in records])
@@ -130,5 +134,5 @@ class DerivedSync:
             for cid, text, meta in index.passages_by_id(rewritten):
                 removed.append(known[cid])
                 records.append((cid, text, meta))
-        self._apply(records, removed, {"generation": generation, CHANGED_AT: str(self._newest(records, since))})
-        return SyncReport(len(records), len(removed), False)
+        slots = self._apply(records, removed, {"generation": generation, CHANGED_AT: str(self._newest(records, since))})
+        return SyncReport(len(records), len(removed), False, tuple(slots), tuple(removed), listed=True)

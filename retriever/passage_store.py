@@ -52,7 +52,7 @@ class PassageStore:
     """Passages by slot in one SQLite file; one connection per thread; the most recently read
     `cache_size` passages are kept in memory (a repeated question reads the same ones)."""
 
-    def __init__(self, path: Path, *, cache_size: int = 20_000) -> None:
+    def __init__(self, path: Path, *, cache_size: int = 10_000) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.cache_size = cache_size
@@ -159,11 +159,18 @@ class PassageStore:
                 out[slot] = (text, meta)
         return out
 
-    def columns(self) -> tuple[np.ndarray, np.ndarray, list[str], list[str], list[str]]:
-        """Of every published passage, by ascending slot: slots, years, and doc ids, publishers
-        and document types (for the in-memory filter arrays)."""
-        rows = self._db().execute(
-            "SELECT slot, year, doc_id, publisher, doc_type FROM passages WHERE indexed = 1 ORDER BY slot").fetchall()
+    def columns(self, slots: list[int] | None = None) -> tuple[np.ndarray, np.ndarray, list[str], list[str], list[str]]:
+        """Of every published passage (or of these slots), by ascending slot: slots, years, and doc
+        ids, publishers and document types (for the in-memory filter arrays)."""
+        query = "SELECT slot, year, doc_id, publisher, doc_type FROM passages WHERE indexed = 1"
+        if slots is None:
+            rows = self._db().execute(query + " ORDER BY slot").fetchall()
+        else:
+            rows = []
+            for i in range(0, len(slots), _BATCH):
+                part = slots[i:i + _BATCH]
+                rows += self._db().execute(query + f" AND slot IN ({','.join('?' * len(part))})", part).fetchall()
+            rows.sort()
         slots = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         years = np.fromiter((r[1] for r in rows), dtype=np.int32, count=len(rows))
         return slots, years, [r[2] for r in rows], [r[3] for r in rows], [r[4] for r in rows]

@@ -8,9 +8,11 @@ import time
 from pathlib import Path
 
 from ingest.pipeline import ingest
+from retriever.derived import PassageTable
 from retriever.glossary import Glossary
 from retriever.index import ReportIndex
 from retriever.search import HybridRetriever
+from retriever.types import Filters
 
 from .fakes import HashEmbedder
 
@@ -78,6 +80,11 @@ def test_updating_one_report_changes_only_its_postings(tmp_path):
         assert set(after.keyword.top([([word], 1.0)], 10)) == set(before.keyword.top([([word], 1.0)], 10))
     hits = searcher.search("xylofoonleraar", k=3)
     assert hits and "xylofoonleraar" in hits[0].passage.text
+    # the table followed the update in place; it must filter as one read from scratch
+    reloaded = PassageTable.load(after.generation, searcher.derived.sync)
+    assert list(after.slots) == list(reloaded.slots)
+    for filters in (Filters(doc_ids=("beta",)), Filters(doc_ids=("alfa", "gamma")), Filters(year_from=1900)):
+        assert (after.mask(filters)[after.slots] == reloaded.mask(filters)[reloaded.slots]).all()
 
 
 def test_removing_a_report_removes_its_passages_only(tmp_path):
