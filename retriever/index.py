@@ -231,7 +231,7 @@ class ReportIndex:
             r = self.collection.get(include=["documents", "metadatas"], limit=batch, offset=offset)
             yield from zip(r["ids"], r["documents"], r["metadatas"])
 
-    def ids(self, batch: int = 100_000) -> set[str]:
+    def ids(self, batch: int = 10_000) -> set[str]:
         """Every passage id in the collection (ids only: far cheaper than `scan`)."""
         out: set[str] = set()
         offset = 0
