@@ -39,6 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _servers import ROOT, chroma_server, folder_mb, percentile, rss_mb  # noqa: E402
 
+from retriever.index import CHANGED_AT  # noqa: E402
+
 DIM = 384
 DOCS_CHUNKS = 120  # chunks per generated document
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
@@ -78,7 +80,8 @@ def chunk_records(lo: int, hi: int, sents, folded, rng: random.Random, prefix: s
                      "publisher": "benchmark", "year": 2010 + doc_no % 15, "doc_type": "rapport", "url": "",
                      "source": f"{doc}.pdf", "page": page, "page_label": str(page),
                      "section": f"{pos // 20 + 1}. Hoofdstuk", "position": pos, "themes": "",
-                     "search_text": " ".join([extra] * bool(extra) + [folded[k] for k in pick])}))
+                     "search_text": " ".join([extra] * bool(extra) + [folded[k] for k in pick]),
+                     CHANGED_AT: time.time_ns()}))  # as ingestion stamps every write
     return out
 
 

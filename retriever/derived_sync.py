@@ -121,12 +121,19 @@ class DerivedSync:
         return SyncReport(total + len(batch), 0, True)
 
     def _follow(self, index: ReportIndex, generation: str, known: dict[str, int]) -> SyncReport:
-        """New ids, ids gone, and passages rewritten in place since the newest stamp seen."""
+        """New ids, ids gone, and passages rewritten in place since the newest stamp seen. Every id
+        is listed only when the count says something was deleted or written without a stamp."""
         since = int(self.passages.get_meta(CHANGED_AT, "0") or 0)
-        ids = index.ids()
-        removed = [slot for cid, slot in known.items() if cid not in ids]
-        records = list(index.passages_by_id([cid for cid in ids if cid not in known]))
-        recent = {cid: at for cid, at in index.changed_since(since - _RESTAMP_MARGIN_NS).items() if cid in known}
+        stamped = index.changed_since(since - _RESTAMP_MARGIN_NS)
+        new = [cid for cid in stamped if cid not in known]
+        if index.count() == len(known) + len(new):
+            removed = []  # nothing left, nothing came unstamped: no need to list every id
+        else:  # something was deleted, or written without a stamp: compare every id
+            ids = index.ids()
+            removed = [slot for cid, slot in known.items() if cid not in ids]
+            new = [cid for cid in ids if cid not in known]
+        records = list(index.passages_by_id(new))
+        recent = {cid: at for cid, at in stamped.items() if cid in known}
         if recent:
             stored = self.passages.records([known[cid] for cid in recent])
             rewritten = [cid for cid, at in recent.items()
