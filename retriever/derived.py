@@ -29,21 +29,13 @@ from .types import Filters, Passage
 log = logging.getLogger(__name__)
 
 
-def _codes(values: list[str], slots: np.ndarray, size: int, names: list[str] | None = None,
-           into: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
-    """An int32 array by slot of each value's number in `names` (extended by new values); with
-    `into`, a copy of it grown to `size` with these slots set."""
-    names = list(names or [])
-    number = {v: i for i, v in enumerate(names)}
-    for v in values:
-        if v not in number:
-            number[v] = len(names)
-            names.append(v)
-    out = np.full(size, -1, dtype=np.int32)
-    if into is not None:
-        out[: len(into)] = into[:size]
-    out[slots] = np.fromiter((number[v] for v in values), dtype=np.int32, count=len(values))
-    return out, names
+def _by_slot(values: np.ndarray, slots: np.ndarray, size: int, fill: int, old: np.ndarray | None = None) -> np.ndarray:
+    """An int32 array by slot: `old` (grown to `size`), with these slots set to these values."""
+    out = np.full(size, fill, dtype=np.int32)
+    if old is not None:
+        out[: min(size, len(old))] = old[:size]
+    out[slots] = values
+    return out
 
 
 @dataclass
@@ -68,31 +60,23 @@ class PassageTable:
     def load(cls, generation: str, sync: DerivedSync) -> "PassageTable":
         """The table of what the folder holds now (the keyword index as last committed)."""
         keyword = sync.keywords.snapshot(stems_of=sync.passages.stems, total_length=sync.passages.total_length())
-        slots, years, doc_ids, publishers, doc_types = sync.passages.columns()
+        slots, years, codes, names = sync.passages.columns()
         size = int(slots.max()) + 1 if len(slots) else 0
-        by_slot = np.zeros(size, dtype=np.int32)
-        by_slot[slots] = years
-        docs, doc_names = _codes(doc_ids, slots, size)
-        pubs, pub_names = _codes(publishers, slots, size)
-        types, type_names = _codes(doc_types, slots, size)
-        return cls(generation, keyword, sync.passages, slots, by_slot, docs, doc_names, pubs, pub_names,
-                   types, type_names)
+        docs, pubs, types = (_by_slot(c, slots, size, -1) for c in codes)
+        return cls(generation, keyword, sync.passages, slots, _by_slot(years, slots, size, 0), docs, names[0],
+                   pubs, names[1], types, names[2])
 
     def changed(self, generation: str, sync: DerivedSync, added: list[int], removed: list[int]) -> "PassageTable":
         """This table with the slots one update added and removed (reads only those rows, not all)."""
-        slots, years, doc_ids, publishers, doc_types = sync.passages.columns(added)
+        slots, years, codes, names = sync.passages.columns(added, (self.doc_ids, self.publishers, self.doc_types))
         kept = self.slots[~np.isin(self.slots, np.asarray(removed, dtype=np.int64))]
         all_slots = np.union1d(kept, slots)
-        size = int(all_slots.max()) + 1 if len(all_slots) else 0
-        by_slot = np.zeros(size, dtype=np.int32)
-        by_slot[: len(self.years)] = self.years[:size]
-        by_slot[slots] = years
-        docs, doc_names = _codes(doc_ids, slots, size, self.doc_ids, self.doc_codes)
-        pubs, pub_names = _codes(publishers, slots, size, self.publishers, self.publisher_codes)
-        types, type_names = _codes(doc_types, slots, size, self.doc_types, self.type_codes)
+        size = max(len(self.years), int(all_slots.max()) + 1 if len(all_slots) else 0)
+        docs, pubs, types = (_by_slot(c, slots, size, -1, old)
+                             for c, old in zip(codes, (self.doc_codes, self.publisher_codes, self.type_codes)))
         keyword = sync.keywords.snapshot(stems_of=sync.passages.stems, total_length=sync.passages.total_length())
-        return PassageTable(generation, keyword, sync.passages, all_slots, by_slot, docs, doc_names, pubs, pub_names,
-                            types, type_names)
+        return PassageTable(generation, keyword, sync.passages, all_slots, _by_slot(years, slots, size, 0, self.years),
+                            docs, names[0], pubs, names[1], types, names[2])
 
     @property
     def size(self) -> int:

@@ -159,21 +159,41 @@ class PassageStore:
                 out[slot] = (text, meta)
         return out
 
-    def columns(self, slots: list[int] | None = None) -> tuple[np.ndarray, np.ndarray, list[str], list[str], list[str]]:
-        """Of every published passage (or of these slots), by ascending slot: slots, years, and doc
-        ids, publishers and document types (for the in-memory filter arrays)."""
+    def columns(self, slots: list[int] | None = None, names: tuple[list[str], ...] = ((), (), ())
+                ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[list[str]]]:
+        """Of every published passage (or of these slots), by ascending slot: slots, years, and the
+        numbers of their doc ids, publishers and document types in `names` (extended by new
+        values; returned). Read in pages into arrays, so no Python object per passage stays."""
         query = "SELECT slot, year, doc_id, publisher, doc_type FROM passages WHERE indexed = 1"
         if slots is None:
-            rows = self._db().execute(query + " ORDER BY slot").fetchall()
+            cursors = [self._db().execute(query + " ORDER BY slot")]
         else:
-            rows = []
-            for i in range(0, len(slots), _BATCH):
-                part = slots[i:i + _BATCH]
-                rows += self._db().execute(query + f" AND slot IN ({','.join('?' * len(part))})", part).fetchall()
-            rows.sort()
-        slots = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        years = np.fromiter((r[1] for r in rows), dtype=np.int32, count=len(rows))
-        return slots, years, [r[2] for r in rows], [r[3] for r in rows], [r[4] for r in rows]
+            ordered = sorted(int(x) for x in slots)
+            cursors = [self._db().execute(query + f" AND slot IN ({','.join('?' * len(part))}) ORDER BY slot", part)
+                       for part in (ordered[i:i + _BATCH] for i in range(0, len(ordered), _BATCH))]
+        lists = [list(n) for n in names]
+        number = [{v: i for i, v in enumerate(n)} for n in lists]
+        slot_parts, year_parts, code_parts = [], [], [[], [], []]
+        for cursor in cursors:
+            while rows := cursor.fetchmany(50_000):
+                slot_parts.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+                year_parts.append(np.fromiter((r[1] for r in rows), dtype=np.int32, count=len(rows)))
+                for k in range(3):
+                    known, out = number[k], lists[k]
+                    codes = np.empty(len(rows), dtype=np.int32)
+                    for j, r in enumerate(rows):
+                        code = known.get(r[2 + k])
+                        if code is None:
+                            code = known[r[2 + k]] = len(out)
+                            out.append(r[2 + k])
+                        codes[j] = code
+                    code_parts[k].append(codes)
+
+        def joined(parts, dtype):
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+        return (joined(slot_parts, np.int64), joined(year_parts, np.int32),
+                [joined(p, np.int32) for p in code_parts], lists)
 
     def stems(self, slots: Iterable[int]) -> dict[int, tuple[bytes, int]]:
         """Slot → (the passage's stems as indexed, as `stem_hashes`; their count), for exact BM25."""
