@@ -135,9 +135,8 @@ class DerivedSync:
         records = list(index.passages_by_id(new))
         recent = {cid: at for cid, at in stamped.items() if cid in known}
         if recent:
-            stored = self.passages.records([known[cid] for cid in recent])
-            rewritten = [cid for cid, at in recent.items()
-                         if int((stored.get(known[cid], ("", {}))[1]).get(CHANGED_AT) or 0) != at]
+            stored = self.passages.changed_at([known[cid] for cid in recent])
+            rewritten = [cid for cid, at in recent.items() if int(stored.get(known[cid]) or 0) != at]
             for cid, text, meta in index.passages_by_id(rewritten):
                 removed.append(known[cid])
                 records.append((cid, text, meta))

@@ -249,10 +249,18 @@ class ReportIndex:
             r = self.collection.get(ids=ids[i:i + batch], include=["documents", "metadatas"])
             yield from zip(r["ids"], r["documents"], r["metadatas"])
 
-    def changed_since(self, ns: int) -> dict[str, int]:
-        """Id → CHANGED_AT of the passages written at or after `ns` (ns since the epoch)."""
-        r = self.collection.get(where={CHANGED_AT: {"$gte": int(ns)}}, include=["metadatas"])
-        return {i: int((m or {}).get(CHANGED_AT) or 0) for i, m in zip(r["ids"], r["metadatas"])}
+    def changed_since(self, ns: int, batch: int = 1000) -> dict[str, int]:
+        """Id → CHANGED_AT of the passages written at or after `ns` (ns since the epoch). In pages:
+        one large answer is decoded in one go, and a search thread waits for it."""
+        out: dict[str, int] = {}
+        offset = 0
+        while True:
+            r = self.collection.get(where={CHANGED_AT: {"$gte": int(ns)}}, include=["metadatas"], limit=batch,
+                                    offset=offset)
+            out.update({i: int((m or {}).get(CHANGED_AT) or 0) for i, m in zip(r["ids"], r["metadatas"])})
+            if len(r["ids"]) < batch:
+                return out
+            offset += batch
 
     # -- writing (ingestion) ----------------------------------------------------------------
 

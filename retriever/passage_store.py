@@ -148,15 +148,14 @@ class PassageStore:
         """Chunk id → slot of every published passage."""
         return dict(self._db().execute("SELECT chunk_id, slot FROM passages WHERE indexed = 1"))
 
-    def records(self, slots: list[int]) -> dict[int, tuple[str, dict]]:
-        """Slot → (text, kept metadata), to compare with what the collection holds now."""
-        out: dict[int, tuple[str, dict]] = {}
+    def changed_at(self, slots: list[int]) -> dict[int, int]:
+        """Slot → the `changed_at` stamp its record was written with (0 without)."""
+        out: dict[int, int] = {}
         for i in range(0, len(slots), _BATCH):
             part = slots[i:i + _BATCH]
-            for slot, record in self._db().execute(
-                    f"SELECT slot, record FROM passages WHERE slot IN ({','.join('?' * len(part))})", part):
-                text, meta = json.loads(record)
-                out[slot] = (text, meta)
+            out.update(self._db().execute(
+                "SELECT slot, COALESCE(json_extract(record, '$[1].changed_at'), 0) FROM passages "
+                f"WHERE slot IN ({','.join('?' * len(part))})", part))
         return out
 
     def columns(self, slots: list[int] | None = None, names: tuple[list[str], ...] = ((), (), ())
