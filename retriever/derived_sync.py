@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 # Part of the folder's identity: change how passages are stored or analysed, and it is refilled.
 _FORMAT = f"6/{ANALYSIS_VERSION}"
 # Passages stamped this long before the newest stamp seen are compared again: a write stamped
-# earlier may land later (batches in flight, a second writer).
-_RESTAMP_MARGIN_NS = 120 * 10**9
+# earlier may land later (a batch in flight; ReportIndex stamps just before it writes).
+_RESTAMP_MARGIN_NS = 10 * 10**9
 _LOAD_BATCH = 5_000  # passages per step when a new folder is filled from the whole collection
 
 

@@ -76,8 +76,7 @@ class ChunkStore(VectorStore):
 
     def add_documents(self, documents: list[Document], **kwargs) -> list[str]:
         ids = kwargs.get("ids") or [d.id for d in documents]
-        now = time.time_ns()
-        metas = [{**{k: v for k, v in d.metadata.items() if k != "embed_text"}, CHANGED_AT: now} for d in documents]
+        metas = [{k: v for k, v in d.metadata.items() if k != "embed_text"} for d in documents]
         vectors = self._embedder.embed_documents([d.metadata.get("embed_text") or d.page_content for d in documents])
         if self._windows is not None:
             # Windows first: a run killed between the two writes leaves the chunk unrecorded, so
@@ -93,8 +92,9 @@ class ChunkStore(VectorStore):
                 self._windows.delete(where={"chunk_id": {"$in": list(ids)}})
             if w_ids:
                 self._windows.upsert(ids=w_ids, embeddings=self._embedder.embed_documents(w_texts), metadatas=w_meta)
+        now = time.time_ns()  # stamped after embedding, just before the write: a searcher's margin stays short
         self._collection.upsert(ids=list(ids), embeddings=vectors, documents=[d.page_content for d in documents],
-                                metadatas=metas)
+                                metadatas=[{**m, CHANGED_AT: now} for m in metas])
         return list(ids)
 
     def add_texts(self, texts, metadatas=None, **kwargs) -> list[str]:
