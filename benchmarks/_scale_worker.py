@@ -5,7 +5,8 @@ Commands arrive as JSON lines on stdin, answers leave as JSON lines on stdout:
     {"cmd": "open"}                              → time to be ready (fill or load the keyword folder)
     {"cmd": "measure", "queries": [...]}         → keyword top-100, new and repeated search, RSS
     {"cmd": "watch", "word": w, "seconds": s, "queries": [...]}
-        → search repeated questions until `w` is findable; when it was, and every search's latency
+        → search repeated questions until `w` is findable; when it was, every search's latency,
+          and beside each a bare Chroma query's
     {"cmd": "keyword_only", "folder": f, "queries": [...]}
         → without Chroma: load a keyword folder filled directly, keyword top-100 and RSS
 """
@@ -97,7 +98,7 @@ def main() -> int:
                    "new_p50_ms": ms(new, 50), "new_p95_ms": ms(new, 95),
                    "repeat_p50_ms": ms(repeat, 50), "repeat_p95_ms": ms(repeat, 95), "worker_rss_mb": round(rss_mb())}
         elif cmd["cmd"] == "watch":
-            queries, word, visible, lat = cmd["queries"], cmd["word"], None, []
+            queries, word, visible, lat, bare = cmd["queries"], cmd["word"], None, [], []
             end = time.time() + cmd["seconds"]
             i = 0
             while time.time() < end and (visible is None or time.time() < visible + 1.0):
@@ -106,10 +107,14 @@ def main() -> int:
                 t = time.perf_counter()
                 searcher.search(q, k=10)
                 lat.append((time.time(), time.perf_counter() - t))
+                vector = searcher.query_vector(searcher.dense_query_text(q))
+                t = time.perf_counter()
+                searcher.index.query(vector, 100)  # Chroma alone: is the server slow, or are we?
+                bare.append((time.time(), time.perf_counter() - t))
                 if visible is None and searcher.derived.table().keyword.top([([word], 1.0)], 1):
                     visible = time.time()
                 time.sleep(0.005)
-            out = {"visible_at": visible, "latencies": lat, "update": str(searcher.derived.last_update),
+            out = {"visible_at": visible, "latencies": lat, "bare": bare, "update": str(searcher.derived.last_update),
                    "worker_rss_mb": round(rss_mb())}
         elif cmd["cmd"] == "keyword_only":
             from retriever.derived import PassageTable

@@ -148,11 +148,16 @@ def update_check(worker: Worker, collection, index, sents, folded, rng, nrng, qu
     writing = [lat for t, lat in got["latencies"] if start <= t <= touched]  # Chroma takes the 50 chunks
     updating = [lat for t, lat in got["latencies"] if touched < t <= got["visible_at"]]  # the worker follows
     before = [lat for t, lat in got["latencies"] if t < start]
+    bare_before = [lat for t, lat in got["bare"] if t < start]
+    bare_window = [lat for t, lat in got["bare"] if start <= t <= got["visible_at"]]
     return {"update_visible_s": round(got["visible_at"] - touched, 2),
             "update_write_s": round(touched - start, 2), "update": got["update"],
             "searches_in_window": len(window), "window_max_ms": round(max(window) * 1000, 1) if window else None,
             "window_p95_ms": round(percentile(window, 95) * 1000, 1) if window else None,
             "before_max_ms": round(max(before) * 1000, 1) if before else None,
+            "bare_chroma_before_max_ms": round(max(bare_before) * 1000, 1) if bare_before else None,
+            "bare_chroma_window_max_ms": round(max(bare_window) * 1000, 1) if bare_window else None,
+            "bare_chroma_window_p95_ms": round(percentile(bare_window, 95) * 1000, 1) if bare_window else None,
             "while_chroma_writes_max_ms": round(max(writing) * 1000, 1) if writing else None,
             "while_worker_updates_max_ms": round(max(updating) * 1000, 1) if updating else None,
             "window_max_vs_normal_p95": round(max(window) * 1000 / normal_p95_ms, 2) if window else None,
