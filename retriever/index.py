@@ -8,8 +8,9 @@ through `write_document` / `remove_document`; search reads through `query` and `
 """
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -31,6 +32,9 @@ _MODEL_KEY = "embedding_model"
 _GENERATION_KEY = "generation"
 WINDOWS_SUFFIX = "-windows"
 _RECIPE_PREFIX = "recipe:"  # ingest records' meta: how a document's vectors were made
+# Metadata: when a passage was last written (ns since the epoch), so searchers find passages
+# whose metadata changed in place (same id) without reading every passage.
+CHANGED_AT = "changed_at"
 
 
 def connect(*, data_dir: Path, chroma_url: str = "") -> chromadb.api.ClientAPI:
@@ -88,8 +92,9 @@ class ChunkStore(VectorStore):
                 self._windows.delete(where={"chunk_id": {"$in": list(ids)}})
             if w_ids:
                 self._windows.upsert(ids=w_ids, embeddings=self._embedder.embed_documents(w_texts), metadatas=w_meta)
+        now = time.time_ns()  # stamped after embedding, just before the write: a searcher's margin stays short
         self._collection.upsert(ids=list(ids), embeddings=vectors, documents=[d.page_content for d in documents],
-                                metadatas=metas)
+                                metadatas=[{**m, CHANGED_AT: now} for m in metas])
         return list(ids)
 
     def add_texts(self, texts, metadatas=None, **kwargs) -> list[str]:
@@ -226,6 +231,37 @@ class ReportIndex:
             r = self.collection.get(include=["documents", "metadatas"], limit=batch, offset=offset)
             yield from zip(r["ids"], r["documents"], r["metadatas"])
 
+    def ids(self, batch: int = 10_000) -> set[str]:
+        """Every passage id in the collection (ids only: far cheaper than `scan`)."""
+        out: set[str] = set()
+        offset = 0
+        while True:
+            got = self.collection.get(include=[], limit=batch, offset=offset)["ids"]
+            out.update(got)
+            if len(got) < batch:
+                return out
+            offset += batch
+
+    def passages_by_id(self, ids: Iterable[str], batch: int = 2000) -> Iterator[tuple[str, str, dict]]:
+        """(id, document, metadata) of these passages (unknown ids are left out)."""
+        ids = list(ids)
+        for i in range(0, len(ids), batch):
+            r = self.collection.get(ids=ids[i:i + batch], include=["documents", "metadatas"])
+            yield from zip(r["ids"], r["documents"], r["metadatas"])
+
+    def changed_since(self, ns: int, batch: int = 1000) -> dict[str, int]:
+        """Id → CHANGED_AT of the passages written at or after `ns` (ns since the epoch). In pages:
+        one large answer is decoded in one go, and a search thread waits for it."""
+        out: dict[str, int] = {}
+        offset = 0
+        while True:
+            r = self.collection.get(where={CHANGED_AT: {"$gte": int(ns)}}, include=["metadatas"], limit=batch,
+                                    offset=offset)
+            out.update({i: int((m or {}).get(CHANGED_AT) or 0) for i, m in zip(r["ids"], r["metadatas"])})
+            if len(r["ids"]) < batch:
+                return out
+            offset += batch
+
     # -- writing (ingestion) ----------------------------------------------------------------
 
     def _vector_store(self) -> ChunkStore:
@@ -265,9 +301,11 @@ class ReportIndex:
         if not rewrite:  # kept passages: their metadata in place, no embedding
             changed = [c for c in chunks if c.chunk_id in stored
                        and any(stored[c.chunk_id].get(k) != v for k, v in c.metadata().items())]
+            now = time.time_ns()
             for i in range(0, len(changed), 500):
                 part = changed[i:i + 500]
-                self.collection.update(ids=[c.chunk_id for c in part], metadatas=[c.metadata() for c in part])
+                self.collection.update(ids=[c.chunk_id for c in part],
+                                       metadatas=[{**c.metadata(), CHANGED_AT: now} for c in part])
             retagged = len(changed)
         if not chunks:
             self.remove_document(doc_id)

@@ -13,12 +13,12 @@ def index_problem(index: ReportIndex, passages: PassageLookup) -> str | None:
     """None when the collection answers a nearest-neighbour query for a passage it holds (or holds
     none yet), else what went wrong, in a few words."""
     try:
-        known = passages.all()[:1]
-        if not known:
+        known = passages.first()
+        if known is None:
             return None
-        vectors = index.vectors([known[0].chunk_id])
+        vectors = index.vectors([known.chunk_id])
         if not vectors:
-            return f"passage {known[0].chunk_id[:16]} is no longer in the index"
+            return f"passage {known.chunk_id[:16]} is no longer in the index"
         found = index.query(next(iter(vectors.values())).tolist(), 3)
         if not found:
             return "the index returned nothing for a passage it holds"

@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from .derived import DerivedState
@@ -22,50 +23,52 @@ class DocumentSummary(ReportRef):
 
 
 class PassageLookup:
-    """Reads passages and reports from the searcher's derived table (always the current one)."""
+    """Reads passages and reports from the searcher's derived state (always the current table;
+    the passages themselves are read from the passage store, not kept in memory)."""
 
     def __init__(self, derived: DerivedState) -> None:
         self.derived = derived
 
     def __len__(self) -> int:
-        return len(self.derived.table().passages)
+        return self.derived.table().size
 
     def all(self) -> list[Passage]:
-        """Every passage in reading order (report, then position)."""
-        return self.derived.table().passages
+        """Every passage in reading order (report, then position); the same list while the table stays."""
+        return self.derived.table().all()
 
-    def _position(self, table, chunk_id: str) -> int:
-        """Where the passage is in the table; an id from before stable ids (see
-        ReportIndex.resolve) finds the passage with the same text. PassageNotFound otherwise."""
-        pos = table.positions.get(chunk_id)
-        if pos is None:
-            current = self.derived.index.resolve(chunk_id) if len(chunk_id) <= 64 else None
-            pos = table.positions.get(current) if current else None
-        if pos is None:
-            raise PassageNotFound(f"no passage with id {shown_id(chunk_id)}")
-        return pos
+    def first(self) -> Passage | None:
+        """Any one passage (None for an empty index)."""
+        return self.derived.table().store.first()
 
     def passage(self, chunk_id: str) -> Passage:
-        """The passage with this id (or former id), or PassageNotFound."""
+        """The passage with this id (or former id, see ReportIndex.resolve), or PassageNotFound."""
         table = self.derived.table()
-        return table.passages[self._position(table, chunk_id)]
+        slot = table.slots_of([chunk_id]).get(chunk_id)
+        if slot is None:
+            current = self.derived.index.resolve(chunk_id) if len(chunk_id) <= 64 else None
+            slot = table.slots_of([current]).get(current) if current else None
+        found = table.passages_at([slot])[0] if slot is not None else None
+        if found is None:
+            raise PassageNotFound(f"no passage with id {shown_id(chunk_id)}")
+        return found
 
     def neighbours(self, chunk_id: str, window: int = 1) -> tuple[list[Passage], list[Passage]]:
         """The passages just before and after one, within its document."""
-        table = self.derived.table()
-        pos = self._position(table, chunk_id)
-        doc = table.passages[pos].doc_id
-        before = [table.passages[i] for i in range(max(0, pos - window), pos) if table.passages[i].doc_id == doc]
-        after = [table.passages[i] for i in range(pos + 1, min(len(table.passages), pos + 1 + window))
-                 if table.passages[i].doc_id == doc]
-        return before, after
+        p = self.passage(chunk_id)
+        near = self.derived.table().store.around(p.doc_id, p.position, window)
+        return [n for n in near if n.position < p.position], [n for n in near if n.position > p.position]
 
     def documents(self) -> list[DocumentSummary]:
-        """Every report in the index, newest first."""
-        acc: dict[str, list[Passage]] = {}
-        for p in self.derived.table().passages:
-            acc.setdefault(p.doc_id, []).append(p)
-        out = [DocumentSummary(doc_id=d, title=ps[0].title, publisher=ps[0].publisher, year=ps[0].year,
-                               doc_type=ps[0].doc_type, url=ps[0].url, chunks=len(ps),
-                               pages=max(p.page for p in ps)) for d, ps in acc.items()]
+        """Every report in the index, newest first (one query per table, then kept)."""
+        table = self.derived.table()
+        return table.kept("documents", lambda: self._documents(table))
+
+    @staticmethod
+    def _documents(table) -> list[DocumentSummary]:
+        out = []
+        for doc_id, chunks, pages, record in table.store.document_rows():
+            text, meta = json.loads(record)
+            first = Passage.from_record("", text, meta)
+            out.append(DocumentSummary(doc_id=doc_id, title=first.title, publisher=first.publisher, year=first.year,
+                                       doc_type=first.doc_type, url=first.url, chunks=chunks, pages=int(pages or 0)))
         return sorted(out, key=lambda d: (-(d.year or 0), d.title))

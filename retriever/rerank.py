@@ -30,7 +30,7 @@ class CrossEncoderReranker:
         """The same positions, best first by the cross-encoder."""
         if not positions:
             return positions
-        pairs = [(query, table.passages[p].text) for p in positions]
+        pairs = [(query, p.text if p is not None else "") for p in table.passages_at(positions)]
         with self._lock:
             scores = self._model.predict(pairs, show_progress_bar=False)
         return [p for _s, p in sorted(zip(scores, positions), key=lambda x: -float(x[0]))]

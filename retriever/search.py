@@ -78,7 +78,7 @@ class HybridRetriever:
         self.reranker = reranker
         self.derived = DerivedState(index, self.normaliser, keyword_dir, check_seconds)
         self.questions = QuestionAnalyser(glossary, self.derived)
-        self._vector_store: PassageVectors | None = None
+        self._vectors = PassageVectors(index, self.derived.sync.passages.chunk_ids)
         self._windows = WindowVectors(index)
         self._recent = threading.local()  # the answer layer scores windows with the vector search just made
         self._vec_lock = threading.Lock()
@@ -95,34 +95,26 @@ class HybridRetriever:
         self.index.embedder.embed_query("warm")
         self.derived.table()
 
-    def _vectors(self, table: PassageTable) -> PassageVectors:
-        """The in-memory vectors of this table's passages (a new table starts a new store)."""
-        store = self._vector_store
-        if store is None or store.table is not table:
-            with self._vec_lock:
-                if self._vector_store is None or self._vector_store.table is not table:
-                    self._vector_store = PassageVectors(self.index, table)
-                store = self._vector_store
-        return store
-
     def _dense(self, table: PassageTable, qvec: list[float], mask: np.ndarray | None, n: int) -> dict[int, float]:
-        """Position → cosine similarity for the best n passages the mask allows."""
+        """Slot → cosine similarity for the best n passages the mask allows."""
         if mask is not None:
             allowed = int(mask.sum())
             if allowed == 0:
                 return {}
-            share = allowed / max(1, len(table.passages))
+            share = allowed / max(1, table.size)
             if share < _EXACT_BELOW and allowed <= _EXACT_MAX:
-                positions = np.flatnonzero(mask)
-                sims = self._vectors(table).similarities(positions, np.asarray(qvec, dtype=np.float32))
+                slots = np.flatnonzero(mask)
+                sims = self._vectors.similarities(slots, np.asarray(qvec, dtype=np.float32))
                 top = np.argsort(-sims)[:n] if len(sims) <= n else np.argpartition(-sims, n - 1)[:n]
-                return {int(positions[i]): float(sims[i]) for i in top}
-            n = int(min(len(table.passages), n / share * 1.5 + 10))
+                return {int(slots[i]): float(sims[i]) for i in top}
+            n = int(min(table.size, n / share * 1.5 + 10))
+        found = self.index.query(qvec, min(n, table.size))
+        slot_of = table.slots_of(cid for cid, _sim in found)
         out: dict[int, float] = {}
-        for cid, sim in self.index.query(qvec, min(n, len(table.passages))):
-            pos = table.positions.get(cid)
-            if pos is not None and (mask is None or mask[pos]):
-                out[pos] = sim
+        for cid, sim in found:
+            slot = slot_of.get(cid)
+            if slot is not None and (mask is None or (slot < len(mask) and mask[slot])):
+                out[slot] = sim
         return out
 
     def _keyword(self, table: PassageTable, q: Question, mask: np.ndarray | None, n: int) -> dict[int, float]:
@@ -130,13 +122,7 @@ class HybridRetriever:
         if q.expansion.terms:
             w = self.weights.expansion_en if q.language == "en" else self.weights.expansion
             groups.append((" ".join(q.expansion.terms).split(), w))
-        scores = table.keyword.weighted_scores(groups)
-        if mask is not None:
-            scores[~mask] = 0.0
-        scored = np.flatnonzero(scores > 0)  # usually a small share of the passages
-        if len(scored) > n:
-            scored = scored[np.argpartition(-scores[scored], n - 1)[:n]]  # O(N), not a full sort
-        return {int(i): float(scores[i]) for i in scored}
+        return table.keyword.top(groups, n, allowed=mask)
 
     def analyse(self, question: str | Question) -> Question:
         """The question analysed once, for search and for the answer layer (cached)."""
@@ -188,7 +174,7 @@ class HybridRetriever:
         near-duplicates removed."""
         table = self.derived.table()
         q = self.analyse(query)
-        if not table.passages or not q.text.strip():
+        if not table.size or not q.text.strip():
             return []
         mask = table.mask(filters)
         n = max(self.weights.candidates, k * 3)
@@ -198,17 +184,23 @@ class HybridRetriever:
         keyword = self._keyword(table, q, mask, n)
         qvec = np.asarray(embedding.result(), dtype=np.float32)
         self._recent.vector = (dense_text, qvec)
-        if len(table.passages) <= self.weights.exact_below:
+        if table.size <= self.weights.exact_below:
             # a small index: every passage is a candidate, scored exactly from memory
-            candidates = np.flatnonzero(mask) if mask is not None else np.arange(len(table.passages))
+            candidates = table.slots if mask is None else table.slots[mask[table.slots]]
         else:
             dense = self._dense(table, qvec.tolist(), mask, n)
             by_window = self._by_window(table, qvec, mask)
             candidates = np.array(sorted(set(dense) | set(keyword) | set(by_window)), dtype=np.int64)
         if not len(candidates):
             return []
-        own = self._vectors(table).similarities(candidates, qvec)
-        best = self._windows.best([table.passages[i] for i in candidates], qvec)
+        found = table.passages_at(candidates)
+        if any(p is None for p in found):  # deleted since this table was made (an update is landing)
+            keep = np.array([p is not None for p in found], dtype=bool)
+            candidates, found = candidates[keep], [p for p in found if p is not None]
+            if not len(candidates):
+                return []
+        own = self._vectors.similarities(candidates, qvec)
+        best = self._windows.best(found, qvec)
         best = np.where(np.isnan(best), own, best)  # a passage without windows is its own window
         combined = self.weights.passage * own + self.weights.window * best
         words = np.array([keyword.get(int(i), 0.0) for i in candidates], dtype=np.float32)
@@ -216,13 +208,13 @@ class HybridRetriever:
         ranks = {"dense": _ranks(combined), "keyword": _ranks(words, positive=True)}
         order = [int(i) for i in np.argsort(-fused, kind="stable")]
         if self.reranker is not None:
-            reranked = self.reranker.rerank(q.text, [int(candidates[i]) for i in order[: max(30, k)]], table)
             where = {int(c): i for i, c in enumerate(candidates)}
-            order = [where[pos] for pos in reranked]
+            reranked = self.reranker.rerank(q.text, [int(candidates[i]) for i in order[: max(30, k)]], table)
+            order = [where[slot] for slot in reranked]
         hits: list[Hit] = []
         kept: list[frozenset] = []
         for i in order:
-            p = table.passages[int(candidates[i])]
+            p = found[i]
             sh = shingles(p.text)
             if any(is_near_duplicate_shingles(sh, other) for other in kept):
                 continue
@@ -234,10 +226,12 @@ class HybridRetriever:
         return hits
 
     def _by_window(self, table: PassageTable, qvec: np.ndarray, mask: np.ndarray | None) -> dict[int, float]:
-        """Position → best window similarity, for the passages whose windows are nearest the question."""
+        """Slot → best window similarity, for the passages whose windows are nearest the question."""
+        found = self.index.query_windows(qvec.tolist(), self.weights.window_candidates)
+        slot_of = table.slots_of(cid for cid, _sim in found)
         out: dict[int, float] = {}
-        for cid, sim in self.index.query_windows(qvec.tolist(), self.weights.window_candidates):
-            pos = table.positions.get(cid)
-            if pos is not None and (mask is None or mask[pos]) and sim > out.get(pos, -2.0):
-                out[pos] = sim
+        for cid, sim in found:
+            slot = slot_of.get(cid)
+            if slot is not None and (mask is None or (slot < len(mask) and mask[slot])) and sim > out.get(slot, -2.0):
+                out[slot] = sim
         return out

@@ -17,6 +17,9 @@ from .types import Passage
 from .units import windows as unit_windows
 
 
+_NONE = np.zeros((0, 0), dtype=np.float16)  # cached: the passage has no windows
+
+
 class WindowVectors:
     """Window vectors by passage, fetched on demand, at most `max_passages` kept."""
 
@@ -37,6 +40,7 @@ class WindowVectors:
                 if m is not None:
                     self._cache.move_to_end(cid)
         missing = [p for p in passages if found[p.chunk_id] is None]
+        found = {cid: (None if m is _NONE else m) for cid, m in found.items()}
         if missing:
             wanted = {p.chunk_id: window_ids(p.chunk_id, len(unit_windows(p.text))) for p in missing}
             got = self.index.window_vectors([i for ids in wanted.values() for i in ids])
@@ -46,6 +50,8 @@ class WindowVectors:
                     if rows:
                         m = np.stack(rows).astype(np.float16)
                         found[cid] = self._cache[cid] = m
+                    else:  # none stored (an index from before windows): not asked for again
+                        self._cache[cid] = _NONE
                 while len(self._cache) > self.max_passages:
                     self._cache.popitem(last=False)
         return [found[p.chunk_id] for p in passages]
