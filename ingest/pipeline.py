@@ -214,19 +214,28 @@ def chunk_file(path: Path, entry: dict | None, *, doc_id: str, target_tokens: in
 def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[str], str],
            tag_themes: Callable[[str], tuple[str, ...]] = lambda _t: (), chunk_tokens: int = 320,
            prune: bool = False, progress: bool = True, ocr: OcrMode = "auto",
-           ocr_boxes_dir: Path | None = None) -> IngestReport:
+           ocr_boxes_dir: Path | None = None,
+           on_file: Callable[[FileOutcome], None] | None = None) -> IngestReport:
     """Bring the index in line with the files under `paths`; returns what happened per file.
 
     `ocr` "auto" reads scanned PDF pages with Tesseract (a file that needs it fails by name when
     Tesseract is missing), "off" leaves them out. The word boxes of OCR'd pages go to
-    `ocr_boxes_dir` (ingest.word_boxes) when given.
+    `ocr_boxes_dir` (ingest.word_boxes) when given. `on_file`, when given, is called with each
+    file's outcome as soon as that file is done (progress for a long run).
     """
     started = time.perf_counter()
     records = index.records
     assert records is not None, "open the index with create=True"
     report = IngestReport()
+
+    def done(outcome: FileOutcome) -> None:
+        report.files.append(outcome)
+        if on_file is not None:
+            on_file(outcome)
+
     files, problems = discover(paths)
-    report.files.extend(problems)
+    for problem in problems:
+        done(problem)
     max_tokens = index.embedder.max_tokens
     settings_key = (f"{PIPELINE_VERSION}|u{UNITS_VERSION}|{index.embedder.name}|{chunk_tokens}|"
                     f"{getattr(tag_themes, 'version', '')}|ocr={ocr}")
@@ -246,7 +255,7 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
         used_ids[doc_id] = key
         problem = _name_problem(path)
         if problem:
-            report.files.append(FileOutcome(os.fsencode(path).decode("utf-8", "backslashreplace"), "failed",
+            done(FileOutcome(os.fsencode(path).decode("utf-8", "backslashreplace"), "failed",
                                             doc_id, reason=problem))
             continue
         scanner = PageScanner(ocr, progress=progress, pause=paused_time_limit)
@@ -256,18 +265,18 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
             if state and state[1] == fp:
                 if records.file_sha256(key) != sha256:  # recorded before file hashes were kept
                     records.set_file_state(key, *state, sha256=sha256)
-                report.files.append(FileOutcome(key, "unchanged", state[0], state[2], state[3]))
+                done(FileOutcome(key, "unchanged", state[0], state[2], state[3]))
                 continue
             with time_limit(path, READ_SECONDS):
                 pages, chunks = chunk_file(path, entry, doc_id=doc_id, target_tokens=chunk_tokens,
                                            max_tokens=max_tokens, count_tokens=index.embedder.count_tokens,
                                            normalise=normalise, tag_themes=tag_themes, scanner=scanner)
         except UnreadableDocument as e:
-            report.files.append(FileOutcome(key, "failed", doc_id, reason=e.reason, ocr_seconds=scanner.seconds))
+            done(FileOutcome(key, "failed", doc_id, reason=e.reason, ocr_seconds=scanner.seconds))
             continue
         except Exception as e:  # noqa: BLE001 - any parser failure fails this file only; the run goes on
             log.debug("%s failed", key, exc_info=True)
-            report.files.append(FileOutcome(key, "failed", doc_id, reason=f"{type(e).__name__}: {e}",
+            done(FileOutcome(key, "failed", doc_id, reason=f"{type(e).__name__}: {e}",
                                             ocr_seconds=scanner.seconds))
             continue
         bar.set_postfix_str(f"{path.name[:30]} {len(pages)}p {len(chunks)}c")
@@ -287,7 +296,7 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
         report.chunks_deleted += result.deleted
         report.chunks_retagged += result.retagged
         report.chunks_reembedded += result.reembedded
-        report.files.append(FileOutcome(key, "updated" if state else "added", doc_id, len(pages), len(chunks),
+        done(FileOutcome(key, "updated" if state else "added", doc_id, len(pages), len(chunks),
                                         reason=note, ocr_pages=len(read_by_ocr), ocr_seconds=scanner.seconds))
     if prune:
         for key, doc_id in known.items():
@@ -296,7 +305,7 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
                 if ocr_boxes_dir is not None:
                     forget_word_boxes(ocr_boxes_dir, doc_id)
                 records.forget_file(key)
-                report.files.append(FileOutcome(key, "removed", doc_id))
+                done(FileOutcome(key, "removed", doc_id))
                 changed = True
     if changed:
         index.touch()
