@@ -10,8 +10,6 @@ does not count OCR time.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import signal
@@ -20,83 +18,34 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pypdf import PdfReader
 from tqdm import tqdm
 
-from retriever.index import ReportIndex
-from retriever.units import UNITS_VERSION
 from retriever.errors import UnreadableDocument
 from retriever.types import Chunk, FileOutcome, IngestReport, Page
 
+from . import fingerprint as fingerprints
 from .catalog import describe, doc_id_for, load_catalog
 from .chunk import chunk_paragraphs
 from .clean import page_paragraphs
+from .discover import SUPPORTED, discover, name_problem
 from .ocr import MIN_CONFIDENCE
 from .read_pdf import clean_surrogates, read_pdf
 from .read_text import read_text
 from .scan import OcrMode, PageScanner, mark_ocr_chunks
 from .word_boxes import forget_word_boxes, write_word_boxes
 
+if TYPE_CHECKING:  # the index (Chroma, LangChain) is imported by whoever opens it, not here
+    from retriever.index import ReportIndex
+
+__all__ = ["SUPPORTED", "chunk_file", "discover", "ingest", "read_pages"]
+
 log = logging.getLogger(__name__)
 
-SUPPORTED = {".pdf", ".txt", ".md", ".markdown", ".html", ".htm"}
-SKIPPED_NAMES = {"SOURCES.md", "README.md", "catalog.toml", "LICENSE", "LICENSE.md"}
 # A file whose reading and chunking takes longer than this is reported, not waited for (main thread only).
 READ_SECONDS = 300.0
-# Bump when parsing or chunking changes, so unchanged files are re-chunked (and re-embedded) once.
-# 6: passage ids hash document and text only.
-PIPELINE_VERSION = "6"
-
-
-def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
-    """Files to ingest under the given paths (recursively; symlink loops and odd entries reported)."""
-    found: list[Path] = []
-    problems: list[FileOutcome] = []
-    seen: set[Path] = set()
-    for root in paths:
-        if root.is_symlink() and not root.exists():
-            problems.append(FileOutcome(str(root), "failed", reason="broken symbolic link or symlink loop"))
-            continue
-        if root.is_file():
-            candidates = [root]
-        elif root.is_dir():
-            candidates = []
-            for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                candidates += [Path(dirpath) / f for f in sorted(filenames) if not f.startswith(".")]
-        else:
-            problems.append(FileOutcome(str(root), "failed", reason="no such file or folder"))
-            continue
-        for p in candidates:
-            if p.name in SKIPPED_NAMES:
-                continue
-            try:
-                real = p.resolve(strict=True)
-            except (OSError, RuntimeError):
-                problems.append(FileOutcome(str(p), "failed", reason="broken symbolic link or symlink loop"))
-                continue
-            if not real.is_file():
-                problems.append(FileOutcome(str(p), "failed", reason="not a regular file"))
-                continue
-            if real in seen:
-                continue
-            seen.add(real)
-            found.append(real)
-    return found, problems
-
-
-def _fingerprint(path: Path, entry: dict | None, settings_key: str) -> tuple[str, str]:
-    """(fingerprint of the bytes with their catalog entry and settings, SHA-256 of the bytes alone),
-    in one read of the file."""
-    h, raw = hashlib.sha256(), hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-            raw.update(block)
-    h.update(json.dumps(entry or {}, sort_keys=True, default=str).encode())
-    h.update(settings_key.encode())
-    return h.hexdigest(), raw.hexdigest()
 
 
 # What a file that is not a PDF starts with, for a clear reason when one is named .pdf.
@@ -184,16 +133,6 @@ def paused_time_limit():
             signal.setitimer(signal.ITIMER_REAL, remaining)
 
 
-def _name_problem(path: Path) -> str:
-    """A reason when the path cannot be stored (a name that is not valid UTF-8)."""
-    try:
-        str(path).encode("utf-8")
-    except UnicodeEncodeError:
-        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
-        return f"file name is not valid UTF-8 ({shown}); rename the file"
-    return ""
-
-
 def chunk_file(path: Path, entry: dict | None, *, doc_id: str, target_tokens: int, max_tokens: int,
                count_tokens: Callable[[str], int], normalise: Callable[[str], str],
                tag_themes: Callable[[str], tuple[str, ...]],
@@ -237,10 +176,9 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
     for problem in problems:
         done(problem)
     max_tokens = index.embedder.max_tokens
-    settings_key = (f"{PIPELINE_VERSION}|u{UNITS_VERSION}|{index.embedder.name}|{chunk_tokens}|"
-                    f"{getattr(tag_themes, 'version', '')}|ocr={ocr}")
-    # How vectors are made: a document written with another recipe is re-embedded under the same ids.
-    recipe = f"{PIPELINE_VERSION}|u{UNITS_VERSION}|{index.embedder.name}"
+    settings_key = fingerprints.settings_key(embedder_name=index.embedder.name, chunk_tokens=chunk_tokens,
+                                             themes_version=getattr(tag_themes, "version", ""), ocr=ocr)
+    recipe = fingerprints.vector_recipe(index.embedder.name)
     known = records.files()
     used_ids = {v: k for k, v in known.items()}
     changed = False
@@ -253,14 +191,14 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
         if used_ids.get(doc_id, key) != key:
             doc_id = f"{doc_id}-{path.suffix.lstrip('.').lower() or 'file'}"
         used_ids[doc_id] = key
-        problem = _name_problem(path)
+        problem = name_problem(path)
         if problem:
             done(FileOutcome(os.fsencode(path).decode("utf-8", "backslashreplace"), "failed",
                                             doc_id, reason=problem))
             continue
         scanner = PageScanner(ocr, progress=progress, pause=paused_time_limit)
         try:
-            fp, sha256 = _fingerprint(path, entry, settings_key)
+            fp, sha256 = fingerprints.fingerprint(path, entry, settings_key)
             state = records.file_state(key)
             if state and state[1] == fp:
                 if records.file_sha256(key) != sha256:  # recorded before file hashes were kept
