@@ -58,6 +58,15 @@ def make_scan(path: Path, pages: int) -> Path:
     return path
 
 
+def interleaved(files: list[Path]) -> list[Path]:
+    """The files with their folders taken in turn: the first of each folder, then the second, …"""
+    folders: dict[Path, list[Path]] = {}
+    for f in files:
+        folders.setdefault(f.parent, []).append(f)
+    columns = list(folders.values())
+    return [col[i] for i in range(max(map(len, columns), default=0)) for col in columns if i < len(col)]
+
+
 def file_progress(total: int, started: float):
     """A callback for ingest(on_file=...) that prints one line per finished file, so that a run
     stopped half-way still says how far it got and at what speed."""
@@ -125,6 +134,9 @@ def main() -> None:
     ap.add_argument("--limit-files", type=int, default=0, help="Use only the first N files of corpus-extra.")
     ap.add_argument("--per-folder", type=int, default=0,
                     help="Use only the first N files of each folder of corpus-extra (a bounded run over every kind).")
+    ap.add_argument("--interleave", action="store_true",
+                    help="Take the folders' files in turn (one of each folder, then the next), the made-up scan "
+                         "first, so that a run stopped early has covered every kind of file.")
     ap.add_argument("--scan-pages", type=int, default=4,
                     help="Also ingest an image-only PDF of this many pages of the Nivel report (0: none).")
     ap.add_argument("--ocr", choices=["auto", "off"], default="auto")
@@ -154,9 +166,12 @@ def main() -> None:
             if folder == "corpus" or taken[folder] <= args.per_folder:
                 kept.append(f)
         files = kept
+    if args.interleave:
+        files = interleaved(files)
     data_dir = Path(tempfile.mkdtemp(prefix="rodedraad-bench-"))
     if args.scan_pages:
-        files.append(make_scan(data_dir / "scans" / "nivel-gescand.pdf", args.scan_pages))
+        scan = make_scan(data_dir / "scans" / "nivel-gescand.pdf", args.scan_pages)
+        files = [scan, *files] if args.interleave else [*files, scan]
     settings = Settings(_env_file=None, data_dir=data_dir, **server)
     index = open_index(settings, create=True)
     glossary = open_glossary(settings)
