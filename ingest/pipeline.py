@@ -3,8 +3,9 @@
     >>> report = ingest([Path("corpus")], index=index, normalise=Normaliser())
     >>> report.summary()["added"]
 
-Incremental: a file whose bytes, catalog entry and chunking settings are unchanged is not even
-parsed. A bad file is named in the report with its reason and the rest goes on. Scanned PDF pages
+Incremental: a file whose bytes, catalog entry and chunking settings are unchanged
+(ingest.fingerprint) is not even parsed; a run with nothing to write at all is recognised before
+the index is opened (ingest.unchanged). A bad file is named in the report with its reason and the rest goes on. Scanned PDF pages
 are OCR'd (ingest.scan) with their own progress bar and per-page limit; the file's parse limit
 does not count OCR time.
 """
