@@ -3,15 +3,14 @@
     >>> report = ingest([Path("corpus")], index=index, normalise=Normaliser())
     >>> report.summary()["added"]
 
-Incremental: a file whose bytes, catalog entry and chunking settings are unchanged is not even
-parsed. A bad file is named in the report with its reason and the rest goes on. Scanned PDF pages
+Incremental: a file whose bytes, catalog entry and chunking settings are unchanged
+(ingest.fingerprint) is not even parsed; a run with nothing to write at all is recognised before
+the index is opened (ingest.unchanged). A bad file is named in the report with its reason and the rest goes on. Scanned PDF pages
 are OCR'd (ingest.scan) with their own progress bar and per-page limit; the file's parse limit
 does not count OCR time.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import signal
@@ -20,83 +19,34 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pypdf import PdfReader
 from tqdm import tqdm
 
-from retriever.index import ReportIndex
-from retriever.units import UNITS_VERSION
 from retriever.errors import UnreadableDocument
 from retriever.types import Chunk, FileOutcome, IngestReport, Page
 
+from . import fingerprint as fingerprints
 from .catalog import describe, doc_id_for, load_catalog
 from .chunk import chunk_paragraphs
 from .clean import page_paragraphs
+from .discover import SUPPORTED, discover, name_problem
 from .ocr import MIN_CONFIDENCE
 from .read_pdf import clean_surrogates, read_pdf
 from .read_text import read_text
 from .scan import OcrMode, PageScanner, mark_ocr_chunks
 from .word_boxes import forget_word_boxes, write_word_boxes
 
+if TYPE_CHECKING:  # the index (Chroma, LangChain) is imported by whoever opens it, not here
+    from retriever.index import ReportIndex
+
+__all__ = ["SUPPORTED", "chunk_file", "discover", "ingest", "read_pages"]
+
 log = logging.getLogger(__name__)
 
-SUPPORTED = {".pdf", ".txt", ".md", ".markdown", ".html", ".htm"}
-SKIPPED_NAMES = {"SOURCES.md", "README.md", "catalog.toml", "LICENSE", "LICENSE.md"}
 # A file whose reading and chunking takes longer than this is reported, not waited for (main thread only).
 READ_SECONDS = 300.0
-# Bump when parsing or chunking changes, so unchanged files are re-chunked (and re-embedded) once.
-# 6: passage ids hash document and text only.
-PIPELINE_VERSION = "6"
-
-
-def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
-    """Files to ingest under the given paths (recursively; symlink loops and odd entries reported)."""
-    found: list[Path] = []
-    problems: list[FileOutcome] = []
-    seen: set[Path] = set()
-    for root in paths:
-        if root.is_symlink() and not root.exists():
-            problems.append(FileOutcome(str(root), "failed", reason="broken symbolic link or symlink loop"))
-            continue
-        if root.is_file():
-            candidates = [root]
-        elif root.is_dir():
-            candidates = []
-            for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                candidates += [Path(dirpath) / f for f in sorted(filenames) if not f.startswith(".")]
-        else:
-            problems.append(FileOutcome(str(root), "failed", reason="no such file or folder"))
-            continue
-        for p in candidates:
-            if p.name in SKIPPED_NAMES:
-                continue
-            try:
-                real = p.resolve(strict=True)
-            except (OSError, RuntimeError):
-                problems.append(FileOutcome(str(p), "failed", reason="broken symbolic link or symlink loop"))
-                continue
-            if not real.is_file():
-                problems.append(FileOutcome(str(p), "failed", reason="not a regular file"))
-                continue
-            if real in seen:
-                continue
-            seen.add(real)
-            found.append(real)
-    return found, problems
-
-
-def _fingerprint(path: Path, entry: dict | None, settings_key: str) -> tuple[str, str]:
-    """(fingerprint of the bytes with their catalog entry and settings, SHA-256 of the bytes alone),
-    in one read of the file."""
-    h, raw = hashlib.sha256(), hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-            raw.update(block)
-    h.update(json.dumps(entry or {}, sort_keys=True, default=str).encode())
-    h.update(settings_key.encode())
-    return h.hexdigest(), raw.hexdigest()
 
 
 # What a file that is not a PDF starts with, for a clear reason when one is named .pdf.
@@ -184,16 +134,6 @@ def paused_time_limit():
             signal.setitimer(signal.ITIMER_REAL, remaining)
 
 
-def _name_problem(path: Path) -> str:
-    """A reason when the path cannot be stored (a name that is not valid UTF-8)."""
-    try:
-        str(path).encode("utf-8")
-    except UnicodeEncodeError:
-        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
-        return f"file name is not valid UTF-8 ({shown}); rename the file"
-    return ""
-
-
 def chunk_file(path: Path, entry: dict | None, *, doc_id: str, target_tokens: int, max_tokens: int,
                count_tokens: Callable[[str], int], normalise: Callable[[str], str],
                tag_themes: Callable[[str], tuple[str, ...]],
@@ -214,24 +154,32 @@ def chunk_file(path: Path, entry: dict | None, *, doc_id: str, target_tokens: in
 def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[str], str],
            tag_themes: Callable[[str], tuple[str, ...]] = lambda _t: (), chunk_tokens: int = 320,
            prune: bool = False, progress: bool = True, ocr: OcrMode = "auto",
-           ocr_boxes_dir: Path | None = None) -> IngestReport:
+           ocr_boxes_dir: Path | None = None,
+           on_file: Callable[[FileOutcome], None] | None = None) -> IngestReport:
     """Bring the index in line with the files under `paths`; returns what happened per file.
 
     `ocr` "auto" reads scanned PDF pages with Tesseract (a file that needs it fails by name when
     Tesseract is missing), "off" leaves them out. The word boxes of OCR'd pages go to
-    `ocr_boxes_dir` (ingest.word_boxes) when given.
+    `ocr_boxes_dir` (ingest.word_boxes) when given. `on_file`, when given, is called with each
+    file's outcome as soon as that file is done (progress for a long run).
     """
     started = time.perf_counter()
     records = index.records
     assert records is not None, "open the index with create=True"
     report = IngestReport()
+
+    def done(outcome: FileOutcome) -> None:
+        report.files.append(outcome)
+        if on_file is not None:
+            on_file(outcome)
+
     files, problems = discover(paths)
-    report.files.extend(problems)
+    for problem in problems:
+        done(problem)
     max_tokens = index.embedder.max_tokens
-    settings_key = (f"{PIPELINE_VERSION}|u{UNITS_VERSION}|{index.embedder.name}|{chunk_tokens}|"
-                    f"{getattr(tag_themes, 'version', '')}|ocr={ocr}")
-    # How vectors are made: a document written with another recipe is re-embedded under the same ids.
-    recipe = f"{PIPELINE_VERSION}|u{UNITS_VERSION}|{index.embedder.name}"
+    settings_key = fingerprints.settings_key(embedder_name=index.embedder.name, chunk_tokens=chunk_tokens,
+                                             themes_version=getattr(tag_themes, "version", ""), ocr=ocr)
+    recipe = fingerprints.vector_recipe(index.embedder.name)
     known = records.files()
     used_ids = {v: k for k, v in known.items()}
     changed = False
@@ -244,30 +192,30 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
         if used_ids.get(doc_id, key) != key:
             doc_id = f"{doc_id}-{path.suffix.lstrip('.').lower() or 'file'}"
         used_ids[doc_id] = key
-        problem = _name_problem(path)
+        problem = name_problem(path)
         if problem:
-            report.files.append(FileOutcome(os.fsencode(path).decode("utf-8", "backslashreplace"), "failed",
+            done(FileOutcome(os.fsencode(path).decode("utf-8", "backslashreplace"), "failed",
                                             doc_id, reason=problem))
             continue
         scanner = PageScanner(ocr, progress=progress, pause=paused_time_limit)
         try:
-            fp, sha256 = _fingerprint(path, entry, settings_key)
+            fp, sha256 = fingerprints.fingerprint(path, entry, settings_key)
             state = records.file_state(key)
             if state and state[1] == fp:
                 if records.file_sha256(key) != sha256:  # recorded before file hashes were kept
                     records.set_file_state(key, *state, sha256=sha256)
-                report.files.append(FileOutcome(key, "unchanged", state[0], state[2], state[3]))
+                done(FileOutcome(key, "unchanged", state[0], state[2], state[3]))
                 continue
             with time_limit(path, READ_SECONDS):
                 pages, chunks = chunk_file(path, entry, doc_id=doc_id, target_tokens=chunk_tokens,
                                            max_tokens=max_tokens, count_tokens=index.embedder.count_tokens,
                                            normalise=normalise, tag_themes=tag_themes, scanner=scanner)
         except UnreadableDocument as e:
-            report.files.append(FileOutcome(key, "failed", doc_id, reason=e.reason, ocr_seconds=scanner.seconds))
+            done(FileOutcome(key, "failed", doc_id, reason=e.reason, ocr_seconds=scanner.seconds))
             continue
         except Exception as e:  # noqa: BLE001 - any parser failure fails this file only; the run goes on
             log.debug("%s failed", key, exc_info=True)
-            report.files.append(FileOutcome(key, "failed", doc_id, reason=f"{type(e).__name__}: {e}",
+            done(FileOutcome(key, "failed", doc_id, reason=f"{type(e).__name__}: {e}",
                                             ocr_seconds=scanner.seconds))
             continue
         bar.set_postfix_str(f"{path.name[:30]} {len(pages)}p {len(chunks)}c")
@@ -287,7 +235,7 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
         report.chunks_deleted += result.deleted
         report.chunks_retagged += result.retagged
         report.chunks_reembedded += result.reembedded
-        report.files.append(FileOutcome(key, "updated" if state else "added", doc_id, len(pages), len(chunks),
+        done(FileOutcome(key, "updated" if state else "added", doc_id, len(pages), len(chunks),
                                         reason=note, ocr_pages=len(read_by_ocr), ocr_seconds=scanner.seconds))
     if prune:
         for key, doc_id in known.items():
@@ -296,7 +244,7 @@ def ingest(paths: Iterable[Path], *, index: ReportIndex, normalise: Callable[[st
                 if ocr_boxes_dir is not None:
                     forget_word_boxes(ocr_boxes_dir, doc_id)
                 records.forget_file(key)
-                report.files.append(FileOutcome(key, "removed", doc_id))
+                done(FileOutcome(key, "removed", doc_id))
                 changed = True
     if changed:
         index.touch()

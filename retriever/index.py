@@ -22,15 +22,14 @@ from langchain_core.indexing import index as langchain_index
 from langchain_core.vectorstores import VectorStore
 import numpy as np
 
+from .chroma_files import CHROMA_DIR, MODEL_KEY as _MODEL_KEY, WINDOWS_SUFFIX
 from .embedder import Embedder
 from .errors import ConfigurationError, EmbeddingModelMismatch, IndexMissing
 from .records import RECORDS_FILE, SQLiteRecordManager, namespace_for
 from .types import Chunk
 from .units import windows as unit_windows
 
-_MODEL_KEY = "embedding_model"
 _GENERATION_KEY = "generation"
-WINDOWS_SUFFIX = "-windows"
 _RECIPE_PREFIX = "recipe:"  # ingest records' meta: how a document's vectors were made
 # Metadata: when a passage was last written (ns since the epoch), so searchers find passages
 # whose metadata changed in place (same id) without reading every passage.
@@ -49,7 +48,7 @@ def connect(*, data_dir: Path, chroma_url: str = "") -> chromadb.api.ClientAPI:
                                        ssl=u.scheme == "https", settings=settings)
         except Exception as e:  # connection errors come as several types
             raise ConfigurationError(f"cannot reach the Chroma server at {chroma_url} ({e}); is `chroma run` up?") from e
-    path = data_dir / "chroma"
+    path = data_dir / CHROMA_DIR
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=settings)
 

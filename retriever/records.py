@@ -5,7 +5,7 @@ document), so `langchain_core.indexing.index` can skip unchanged chunks and clea
 The same file keeps the fingerprint of every ingested file, written only after its chunks are
 safely in the index, so a killed run redoes exactly the files it had not finished, and the
 SHA-256 of its bytes, so the server can hand out exactly the file that was ingested
-(`file_records`, read-only; see `retriever/sources.py`).
+(`file_records`, read-only, in `retriever/records_view.py`; see `retriever/sources.py`).
 """
 from __future__ import annotations
 
@@ -13,45 +13,12 @@ import sqlite3
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from langchain_core.indexing import RecordManager
 
-RECORDS_FILE = "records.sqlite3"
-
-
-def namespace_for(collection: str) -> str:
-    """The records' namespace of a Chroma collection."""
-    return f"chroma/{collection}"
-
-
-@dataclass(frozen=True)
-class FileRecord:
-    """One ingested file as the records keep it: where it was, and the SHA-256 of its bytes then
-    (empty for files recorded before hashes were kept; a re-ingest fills it in)."""
-
-    doc_id: str
-    path: str
-    sha256: str
-
-
-def file_records(data_dir: Path, namespace: str) -> dict[str, FileRecord]:
-    """Every recorded file by document id, read-only (the server reads; only ingestion writes).
-    Empty when nothing was ever ingested in data_dir."""
-    db_path = data_dir / RECORDS_FILE
-    if not db_path.is_file():
-        return {}
-    db = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        columns = {row[1] for row in db.execute("PRAGMA table_info(files)")}
-        if not columns:
-            return {}
-        sha = "sha256" if "sha256" in columns else "''"
-        rows = db.execute(f"SELECT doc_id, path, {sha} FROM files WHERE namespace=?", (namespace,)).fetchall()
-    finally:
-        db.close()
-    return {doc_id: FileRecord(doc_id, path, sha or "") for doc_id, path, sha in rows}
+# Read-only views live apart, without LangChain; re-exported for the modules that write.
+from .records_view import RECORDS_FILE, FileRecord, file_records, namespace_for  # noqa: F401
 
 
 class SQLiteRecordManager(RecordManager):

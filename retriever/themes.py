@@ -46,6 +46,19 @@ class Theme:
     exclude: tuple[str, ...] = ()
 
 
+def _version(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()[:12]
+
+
+def themes_version(path: Path) -> str | None:
+    """The `version` ThemeTagger.load gives this theme file, without parsing it; None when it
+    cannot be read (loading it then says why)."""
+    try:
+        return _version(path.read_bytes())
+    except OSError:
+        return None
+
+
 class ThemeTagger:
     """Tags text with theme ids; callable, so ingestion can pass it as `tag_themes`."""
 
@@ -80,7 +93,7 @@ class ThemeTagger:
         ids = [t.id for t in themes]
         if len(set(ids)) != len(ids):
             raise ConfigurationError(f"theme file {path} has duplicate theme ids")
-        return cls(themes, normaliser, version=hashlib.sha256(raw).hexdigest()[:12])
+        return cls(themes, normaliser, version=_version(raw))
 
     def scores(self, text: str) -> dict[str, int]:
         """Points per theme for a text (every theme, also those below their threshold)."""

@@ -75,17 +75,36 @@ def ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, as_json: bo
             lock.release()  # also when ingest runs in-process more than once (tests, notebooks)
 
 
+def _nothing_to_write(settings: Settings, sources: list[Path], prune: bool):
+    """The report of a run that would change nothing, decided from the ingest records before
+    Chroma and LangChain are imported (~2 s); None when something may change."""
+    if settings.chroma_url:  # only the server knows its collections
+        return None
+    from ingest.unchanged import unchanged_report
+    from retriever.embedder_name import embedder_name
+    from retriever.themes import themes_version
+
+    model = embedder_name(settings.embedding_model, server_model=settings.embedding_server_model,
+                          via_server=bool(settings.embedding_url))
+    return unchanged_report(sources, data_dir=settings.data_dir, collection=settings.collection,
+                            embedder_name=model, chunk_tokens=settings.chunk_tokens,
+                            themes_version=themes_version(settings.themes_path), ocr=settings.ocr, prune=prune)
+
+
 def _ingest(settings: Settings, paths: tuple[Path, ...], prune: bool, as_json: bool, quiet: bool) -> None:
-    from ingest.pipeline import ingest as run_ingest
+    sources = list(paths) or [settings.corpus_dir]
+    report = _nothing_to_write(settings, sources, prune)
+    if report is None:
+        from ingest.pipeline import ingest as run_ingest
 
-    from .assemble import open_glossary, open_index, open_themes
+        from .assemble import open_glossary, open_index, open_themes
 
-    index = open_index(settings, create=True)
-    glossary = open_glossary(settings)
-    report = run_ingest(list(paths) or [settings.corpus_dir], index=index, normalise=glossary.normaliser,
-                        tag_themes=open_themes(settings, glossary), chunk_tokens=settings.chunk_tokens,
-                        prune=prune, progress=not quiet and not as_json, ocr=settings.ocr,
-                        ocr_boxes_dir=settings.data_dir / "ocr")
+        index = open_index(settings, create=True)
+        glossary = open_glossary(settings)
+        report = run_ingest(sources, index=index, normalise=glossary.normaliser,
+                            tag_themes=open_themes(settings, glossary), chunk_tokens=settings.chunk_tokens,
+                            prune=prune, progress=not quiet and not as_json, ocr=settings.ocr,
+                            ocr_boxes_dir=settings.data_dir / "ocr")
     if report.chunks_added:  # importing the metrics stack costs ~0.5 s: only when there is something to count
         from server.metrics import record_ingest
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import ingest.pipeline as pipeline
+import ingest.fingerprint as fingerprint
 from ingest.pipeline import ingest
 from retriever.glossary import Glossary
 from retriever.index import ReportIndex
@@ -115,7 +115,7 @@ def test_a_new_embedding_recipe_re_embeds_under_the_same_ids(tmp_path, setup, mo
     folder, emb, index = setup
     run(folder, index)
     before, embedded, windows = records(index), emb.embedded, index.windows.count()
-    monkeypatch.setattr(pipeline, "UNITS_VERSION", "test-next")
+    monkeypatch.setattr(fingerprint, "UNITS_VERSION", "test-next")
     report = run(folder, open_index(tmp_path / "data", emb))
     assert records(index).keys() == before.keys()
     assert emb.embedded - embedded == embedded  # every passage and window again
@@ -143,7 +143,7 @@ def test_a_killed_re_embedding_is_finished_by_a_rerun(tmp_path, setup, monkeypat
     write_note(folder, PARAGRAPHS * 1 + [p.replace("De ", "Een ") for p in PARAGRAPHS])
     run(folder, index)
     n = len(records(index))
-    monkeypatch.setattr(pipeline, "UNITS_VERSION", "test-next")
+    monkeypatch.setattr(fingerprint, "UNITS_VERSION", "test-next")
     broken = FailingEmbedder(budget=3)
     with pytest.raises(ConnectionError):
         ingest([folder], index=open_index(tmp_path / "data", broken), normalise=NORMALISE, chunk_tokens=20,
@@ -160,7 +160,7 @@ def test_ids_from_before_stable_ids_still_resolve(tmp_path, setup, monkeypatch):
 
     real = chunk.chunk_id
     monkeypatch.setattr(chunk, "chunk_id", lambda doc_id, text: real(doc_id, "old scheme|" + text))
-    monkeypatch.setattr(pipeline, "PIPELINE_VERSION", "5")
+    monkeypatch.setattr(fingerprint, "PIPELINE_VERSION", "5")
     run(folder, index)
     old = {m["position"]: cid for cid, m in records(index).items()}
     monkeypatch.undo()
