@@ -63,7 +63,11 @@ def test_reranker_reorders_candidates_with_a_cross_encoder(tmp_path):
     reranker = CrossEncoderReranker(str(tmp_path / "ce"))
 
     class Table:
+        """The one lookup the reranker makes of a PassageTable: passages by slot."""
         passages = [type("P", (), {"text": t})() for t in ("alpha", "beta", "gamma")]
+
+        def passages_at(self, slots):
+            return [self.passages[s] for s in slots]
 
     texts = [p.text for p in Table.passages]
     scores = CrossEncoder(str(tmp_path / "ce"), device="cpu").predict([("beta", t) for t in texts])
