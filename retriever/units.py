@@ -63,6 +63,13 @@ def clean_display(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+def goes_on(display: str) -> bool:
+    """A unit that goes on from the sentence before rather than starting one: it begins with a
+    small letter, also behind a bracket or a quote ("(oftewel: kan het …"). The answer layer
+    quotes such a unit only with the sentence before it, and counts one quoted alone as broken."""
+    return display.lstrip("([“‘\"'")[:1].islower()
+
+
 def _sentences(paragraph: str) -> list[str]:
     """Sentences of one paragraph; a full stop after a known abbreviation or an initial does not end one."""
     out: list[str] = []

@@ -144,9 +144,8 @@ class AbstentionRules:
         abbreviation inside a sentence that the reports never use and the glossary does not know,
         or a quoted title that no passage found for the question holds word for word."""
         for m in _NAME.finditer(question):
-            nq = self.terms.questions.analyse(m.group(1))
-            stems = set(nq.own)
-            if stems and not nq.expansion.terms and len(nq.unknown) * 2 > len(stems):
+            own, expansion, unknown = self.terms.term_weights(m.group(1))
+            if own and not expansion and len(unknown) * 2 > len(own):
                 return m.group(1)
         tokens = self.terms.normaliser.tokens
         for m in _QUOTED.finditer(question):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retriever.question import QuestionShape
-from retriever.units import Unit, split_units
+from retriever.units import Unit, goes_on, split_units
 from retriever.types import Citation, Hit
 
 from .evidence import DEFINES, coverage, has_count
@@ -45,11 +45,6 @@ _VOICED = re.compile(r"^\s*(?:\.\.\.|…|[“‘\"'])")
 # How a whole sentence ends.
 _ENDED = re.compile(r"[.!?;:…”’\"')\]]\s*$")
 
-
-def _goes_on(display: str) -> bool:
-    """A unit that goes on from the sentence before: it begins with a small letter, also behind a
-    bracket or quote ("(oftewel: kan het ook …")."""
-    return display.lstrip("([“‘\"'")[:1].islower()
 
 _YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
 _DATE = re.compile(r"\b(\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
@@ -155,17 +150,17 @@ def _whole(c: Candidate, units: tuple[Unit, ...], with_list: bool) -> tuple[int,
         lead = u.lead_in
         if lead < 0:
             # an item whose lead-in is in another passage: whole only if it reads as a sentence
-            return None if u.display[:1].islower() or _ANAPHOR.match(u.display) else (j,)
+            return None if goes_on(u.display) or _ANAPHOR.match(u.display) else (j,)
         items = [i for i in range(lead + 1, len(units)) if units[i].lead_in == lead][:MAX_LIST_ITEMS]
         return (lead, *items) if with_list else (lead, j)
     if u.text.endswith(":"):
         return None  # a lead-in whose items are elsewhere
     if j == len(units) - 1 and not _ENDED.search(u.text):
         return None  # cut off by the passage's end (a chunk or page border): not a whole sentence
-    if _ANAPHOR.match(_ELIDED.sub("", u.display)) or _goes_on(u.display):
+    if _ANAPHOR.match(_ELIDED.sub("", u.display)) or goes_on(u.display):
         prev = units[j - 1] if j > 0 else None
         if prev is not None and prev.kind == "sentence" and prev.paragraph == u.paragraph \
-                and not prev.text.endswith(":") and not _goes_on(prev.display) and not _ANAPHOR.match(prev.display):
+                and not prev.text.endswith(":") and not goes_on(prev.display) and not _ANAPHOR.match(prev.display):
             return (j - 1, j)
         return None
     return (j,)

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from retriever.evaluate import quote_found
 from retriever.types import Answer
+from retriever.units import goes_on
 
 # OCR renders bullets as letters or chevrons at the start of a line or quote.
 _DEBRIS = re.compile(r"[^\w“‘\"'(\[€$\s.…•]")  # a quote that opens with a stray symbol ("®*Tot …")
@@ -41,7 +42,7 @@ def structure_problems(answer: Answer) -> list[str]:
     problems = []
     units = quoted_units(answer)
     for u in units:
-        if u.lstrip("([“‘\"'")[:1].islower():  # also behind a bracket: "(oftewel: kan het …"
+        if goes_on(u):
             problems.append(f"starts mid-sentence: {u[:60]!r}")
         if u.rstrip().endswith(":"):
             problems.append(f"ends on ':': {u[-60:]!r}")
