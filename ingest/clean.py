@@ -9,10 +9,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-_SENTENCE_END = re.compile(r"[.!?:;”\"’')\]]$")
+# A line ends a sentence at its punctuation, also when a footnote number follows ("stellen.15").
+_SENTENCE_END = re.compile(r"(?:[.!?:;”\"’')\]]|(?<=[^\W\d])[.!?]\d{1,2})$")
 _HEADING = re.compile(r"^(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(?P<title>[A-Z\u00C0-\u024F‘“'\"(].{1,90})$")
 _BULLET = re.compile(r"^(?:[•▪◦·\-–*]|e|o|\d{1,2}[.)])\s+\S")
 _CONJ = {"en", "of", "and", "or", "tot", "t/m"}
+# A label with a number on a line of its own starts a part: the questions and answers of
+# parliamentary questions ("Vraag 3", "Antwoord 3"), a law's articles and chapters.
+_LABEL = re.compile(r"^(?:vraag|vragen|antwoord|antwoorden|artikel|hoofdstuk|paragraaf|afdeling|bijlage|question|"
+                    r"answer|article|chapter|section|annex|appendix)\s+[\dIVXivx][\w.:]{0,11}$", re.I)
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,10 @@ def page_paragraphs(text: str, page: int, is_running: Callable[[str], bool]) -> 
         s = line.strip()
         if not s:
             flush()
+            continue
+        if _LABEL.match(s):
+            flush()
+            paras.append(Paragraph(s, page))
             continue
         m = _is_heading(s)
         prev_ended = not buf or _SENTENCE_END.search(buf[-1].strip()) or len(buf[-1].strip()) < 0.7 * full

@@ -1,10 +1,11 @@
-"""Plain text, Markdown and HTML files → pages.
+"""Plain text, Markdown and HTML files → pages (Markdown and HTML as the text a reader sees).
 
 Text files have no pages; a form feed (\\f) starts a new one. The encoding is detected
 (charset-normalizer), so a Windows-1252 or Latin-1 file reads as well as UTF-8.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from charset_normalizer import from_bytes
@@ -51,6 +52,17 @@ def html_to_text(html: str) -> str:
     return get_text(html)
 
 
+def markdown_to_text(markdown: str) -> str:
+    """Readable text of a Markdown file: headings, paragraphs and list items on lines of their
+    own, emphasis and link markup gone ("*calamiteit:*" reads "calamiteit:"), as a reader sees it
+    and as quotes must match. Rendered by markdown-it (CommonMark), read back like a web page."""
+    from markdown_it import MarkdownIt
+
+    text = html_to_text(MarkdownIt("commonmark", {"html": False}).render(markdown))
+    # "##Titel" without the space CommonMark needs is a heading too in many converters' output
+    return re.sub(r"(?m)^#{1,6}(?=\S)", "", text)
+
+
 def _check_size(path: Path, text: str, limit: int) -> None:
     if len(text) > limit:
         raise UnreadableDocument(path, f"{len(text):,} characters of text, more than the {limit:,} accepted "
@@ -63,11 +75,14 @@ def read_text(path: Path) -> list[Page]:
     if size > MAX_BYTES:
         raise UnreadableDocument(path, f"file of {size} bytes is larger than the {MAX_BYTES} accepted")
     text = decode(path, path.read_bytes())
-    is_html = path.suffix.lower() in (".html", ".htm")
+    suffix = path.suffix.lower()
+    is_html = suffix in (".html", ".htm")
     _check_size(path, text, MAX_CHARS * (5 if is_html else 1))  # markup is mostly not text
     if is_html:
         text = html_to_text(text)
         _check_size(path, text, MAX_CHARS)
+    elif suffix in (".md", ".markdown"):
+        text = markdown_to_text(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     pages = [p for p in text.split("\f")]
     if not any(p.strip() for p in pages):

@@ -46,8 +46,10 @@ def find_running_lines(pages: list[str]) -> RunningLines:
     n = len(pages)
     edge_counts: Counter[str] = Counter()
     numbered_counts: Counter[str] = Counter()
+    sequences: set[str] = set()
     for text in pages:
         lines = [l for l in text.splitlines() if l.strip()]
+        sequences |= _numbered_sequences(lines)
         edges = set(_mask(l) for l in lines[:_EDGE] + lines[-_EDGE:])
         edge_counts.update(edges)
         stems = set()
@@ -64,11 +66,32 @@ def find_running_lines(pages: list[str]) -> RunningLines:
     stems = {s for s, c in edge_counts.items() if c >= edge_min and len(s) <= 150}
     # A numbered line whose text repeats on two or more pages is a footer even when it sits mid-page.
     stems |= {s for s, c in numbered_counts.items() if c >= 2 and len(s.replace("#", "")) >= 8}
+    stems -= sequences
 
     printed: list[int | None] = []
     for text in pages:
         printed.append(_printed_number(text, stems))
     return RunningLines(frozenset(stems), tuple(printed))
+
+
+def _numbered_sequences(lines: list[str]) -> set[str]:
+    """Masked lines that one page carries twice with different numbers: a sequence of headings
+    ("Vraag 3", "Antwoord 3", "Vraag 4" in parliamentary questions; "Artikel 4.1.8"), not a
+    header or footer, which a page carries once."""
+    seen: dict[str, str] = {}
+    out: set[str] = set()
+    for l in lines:
+        s = l.strip()
+        if len(s) > 60 or not re.search(r"\d", s):
+            continue
+        masked = _mask(s)
+        if masked in seen and seen[masked] != s:
+            out.add(masked)
+            m = _NUMBERED.match(s)
+            if m:
+                out.add(_mask(m.group("text") or m.group("text2")))
+        seen.setdefault(masked, s)
+    return out
 
 
 def _printed_number(text: str, stems: set[str]) -> int | None:

@@ -43,13 +43,15 @@ class Unit:
 
     `text`: the raw words (OCR spellings and glyphs kept: quotes must match the passage);
     `display`: the same without bullet glyphs and speaker codes; `lead_in`: for a list item,
-    the index of its list's lead-in unit ("… de volgende:"), else -1."""
+    the index of its list's lead-in unit ("… de volgende:"), else -1; `asked`: the unit is part of
+    a question the document answers (parliamentary questions: "Vraag 3" up to "Antwoord 3")."""
 
     text: str
     display: str
     paragraph: int
     kind: str  # sentence | item | lead_in
     lead_in: int = -1
+    asked: bool = False  # part of a question put to the document's author ("Vraag 3 …" up to "Antwoord 3")
 
     @property
     def words(self) -> int:
@@ -116,7 +118,26 @@ def split_units(text: str) -> tuple[Unit, ...]:
         lead = -1
         for s in _sentences(para):
             units.append(Unit(s, clean_display(s), p_no, "sentence"))
-    return tuple(u for u in units if u.display)
+    return _mark_asked(tuple(u for u in units if u.display))
+
+
+# The headings of a document of questions and answers (Kamervragen, an FAQ): "Vraag 3", "Antwoord 3".
+_ASKED_FROM = re.compile(r"^(?:vraag|question|q)\s*\d{1,3}[a-z]?[.:]?$", re.I)
+_ASKED_UNTIL = re.compile(r"^(?:antwoord|answer|a)\s*\d{1,3}[a-z]?[.:]?$", re.I)
+
+
+def _mark_asked(units: tuple[Unit, ...]) -> tuple[Unit, ...]:
+    """Mark the units between a question's heading and its answer's heading as asked."""
+    out, asked = [], False
+    for u in units:
+        if _ASKED_FROM.match(u.display):
+            asked = True
+        elif _ASKED_UNTIL.match(u.display):
+            asked = False
+        elif asked:
+            u = Unit(u.text, u.display, u.paragraph, u.kind, u.lead_in, asked=True)
+        out.append(u)
+    return tuple(out)
 
 
 _TITLE_WORDS = 8  # a list item this short can be a title with its text in the paragraph below

@@ -50,9 +50,12 @@ _SLOTS = (
                         r"what date|since when|in what year|which year)\b", re.I),
      re.compile(r"\b(\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
                 r"december)|(19|20)\d\d)\b", re.I)),
-    # waiting times, lead times, how long something took: only a number of days, weeks, … gives it
-    Slot("duration", re.compile(r"\b(hoe\s*lang|hoeveel tijd|how long|how much time|wachttijd|wachttijden|doorlooptijd|"
-                            r"waiting times?|lead times?)\b", re.I), _DURATION, quantity=True),
+    # how long something took or takes: only a number of days, weeks, … gives it. Waiting or lead
+    # times count only when the question asks what they are ("hoe pakt u de wachttijden aan?" asks
+    # for measures, not for a duration)
+    Slot("duration", re.compile(r"\b(hoe\s*lang|hoeveel tijd|how long|how much time|"
+                            r"(wat|hoe groot|hoe hoog) (is|zijn|was|waren) de (gemiddelde )?(wachttijd|wachttijden|doorlooptijd|doorlooptijden)|"
+                            r"what (is|are|was|were) the (average )?(waiting|lead) times?)\b", re.I), _DURATION, quantity=True),
     # a deadline is given by a period ("binnen drie dagen") or a word for "at once"
     Slot("deadline", re.compile(r"\b(termijn|termijnen|deadline|deadlines|uiterlijk|binnen hoeveel|hoe snel|hoe vlug|"
                             r"within how many|how soon|how quickly|time limit)\b", re.I),

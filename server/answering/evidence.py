@@ -83,6 +83,9 @@ def coverage(stems: set[str], own: dict[str, float], extra: dict[str, float], ex
 
 DEFINES = re.compile(r"^\W*(?:een|de|het|a|an|the)?\s*(?P<term>[\w-]+)\s+(?:is|zijn|betekent|wordt gedefinieerd|is defined|means)\s",
                       re.I)
+# A list item "term: what it means" under a lead-in such as "wordt verstaan onder:", the way Dutch
+# laws and regulations define their terms ("calamiteit: niet-beoogde of onverwachte gebeurtenis …").
+DEFINES_ITEM = re.compile(r"^\W*(?P<term>\w[\w '-]{0,60}?):\s+\S")
 
 
 def supported(sentence: str, passage: str, stems_of: Callable[[str], list[str]], threshold: float = 0.6) -> bool:
