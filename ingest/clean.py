@@ -14,8 +14,8 @@ _SENTENCE_END = re.compile(r"(?:[.!?:;”\"’')\]]|(?<=[^\W\d])[.!?]\d{1,2})$")
 _HEADING = re.compile(r"^(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(?P<title>[A-Z\u00C0-\u024F‘“'\"(].{1,90})$")
 _BULLET = re.compile(r"^(?:[•▪◦·\-–*]|e|o|\d{1,2}[.)])\s+\S")
 _CONJ = {"en", "of", "and", "or", "tot", "t/m"}
-# A label with a number on a line of its own starts a part: the questions and answers of
-# parliamentary questions ("Vraag 3", "Antwoord 3"), a law's articles and chapters.
+# A label with a number on a line of its own is a paragraph of its own: the questions and answers
+# of parliamentary questions ("Vraag 3", "Antwoord 3"), a law's articles and chapters.
 _LABEL = re.compile(r"^(?:vraag|vragen|antwoord|antwoorden|artikel|hoofdstuk|paragraaf|afdeling|bijlage|question|"
                     r"answer|article|chapter|section|annex|appendix)\s+[\dIVXivx][\w.:]{0,11}$", re.I)
 
@@ -27,6 +27,12 @@ class Paragraph:
     text: str
     page: int
     heading: str = ""
+
+
+# The header fields of an e-mail (Woo releases are mostly mail threads) and an attachment's file
+# name: each is a line of its own, never the start of the message's first sentence.
+_MAIL_FIELD = re.compile(r"^(?:from|sent|to|cc|bcc|subject|received|date|van|verzonden|aan|onderwerp|datum|"
+                         r"bijlagen?|attachments?)\s?:|^\S[^:]{0,120}\.(?:docx?|pdf|xlsx?|pptx?|msg|odt)$", re.I)
 
 
 def _is_heading(line: str) -> re.Match | None:
@@ -87,7 +93,7 @@ def page_paragraphs(text: str, page: int, is_running: Callable[[str], bool]) -> 
         if not s:
             flush()
             continue
-        if _LABEL.match(s):
+        if _LABEL.match(s) or _MAIL_FIELD.match(s):
             flush()
             paras.append(Paragraph(s, page))
             continue

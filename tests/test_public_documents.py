@@ -18,6 +18,8 @@ EXTRA = SHARED / "corpus-extra"
 # Kamervragen about youth-care providers' finances, answered by the state secretary (3 pages)
 KAMERVRAAG = EXTRA / "tk-kamervragen" / "1b922783-f576-4df5-a031-ad0063d2afd4.pdf"
 JEUGDWET = EXTRA / "laws-jeugd-zorg-2017" / "BWBR0034925__wet_jeugdwet.md"
+# A Woo release: one e-mail, OCR'd, with redaction codes
+WOO_MAIL = EXTRA / "vws-woo-documenten" / "jp4_VWS-WOO-185916-input_voor_jeugd_escalatieladder.pdf"
 
 
 def paragraphs(path: Path) -> list[str]:
@@ -33,6 +35,13 @@ def test_a_parliamentary_answer_keeps_its_numbered_heading():
     assert after.startswith("Er kunnen verschillende oorzaken zijn"), after
     # the page footer, which also carries a number, is still dropped
     assert not any(p.startswith("Tweede Kamer, vergaderjaar 2023–2024, Aanhangsel") for p in paras)
+
+
+def test_mail_header_fields_are_lines_of_their_own():
+    paras = paragraphs(WOO_MAIL)
+    assert "Subject: input voor jeugd escalatieladder" in paras
+    assert "input jeugd escalatieladder.docx" in paras  # the attachment's name, not the message's first words
+    assert not any("Received:" in p and "Bijgevoegd" in p for p in paras)
 
 
 def test_the_question_put_is_marked_as_asked_and_its_answer_is_not():
@@ -80,6 +89,14 @@ def test_a_question_is_answered_from_the_answer_not_by_the_question(public_answe
     assert "Er kunnen verschillende oorzaken zijn" in a.citations[0].quote
     # the Kamer's own questions ("Kunt u uitleggen …?") answer nothing
     assert not any(c.quote.rstrip("”’\"') ").endswith("?") for c in a.citations), [c.quote for c in a.citations]
+
+
+def test_the_kamers_question_in_the_users_words_is_answered_by_its_answer(public_answerer):
+    paras = paragraphs(KAMERVRAAG)
+    answer = " ".join(paras[paras.index("Antwoord 3") + 1:paras.index("Vraag 4")])
+    a = public_answerer.answer("wat doet de overheid om faillissement van jeugdzorgaanbieders te voorkomen?")
+    assert not a.abstained
+    assert a.citations[0].quote.split(" … ")[0] in answer, a.text
 
 
 def test_tackling_waiting_times_is_not_a_question_for_a_duration(public_answerer):
