@@ -94,11 +94,25 @@ def _numbered_sequences(lines: list[str]) -> set[str]:
     return out
 
 
+# "Pagina 2 van 9", "page 2 of 9", "blz. 2" inside a running line says the page's number outright.
+_PAGE_OF = re.compile(r"\b(?:pagina|page|blz\.?|p\.)\s*(\d{1,4})(?:\s*(?:/|van|of)\s*\d{1,4})?\b", re.I)
+
+
+def _is_year(number: str) -> bool:
+    """A footer's "Versie 5.2, 10 januari 2022" or "© 2019" ends in a year, not a page number."""
+    return len(number) == 4 and 1900 <= int(number) <= 2099
+
+
 def _printed_number(text: str, stems: set[str]) -> int | None:
     lines = [l.strip() for l in text.splitlines() if l.strip()]
     for l in lines:
+        if l and (_stem(l) in stems or _mask(l) in stems):
+            m = _PAGE_OF.search(l)
+            if m:
+                return int(m.group(1))
+    for l in lines:
         m = _NUMBERED.match(l)
-        if m and _mask(m.group("text") or m.group("text2")) in stems:
+        if m and _mask(m.group("text") or m.group("text2")) in stems and not _is_year(m.group("pre") or m.group("post")):
             return int(m.group("pre") or m.group("post"))
     for l in lines[:_EDGE] + lines[-_EDGE:]:
         m = _BARE_NUMBER.match(l)

@@ -164,6 +164,21 @@ def test_a_number_the_question_states_does_not_fill_its_slot():
     assert has_quantity(_without("Drie van de elf gingen over pleegzorg.", given))
 
 
+@pytest.mark.parametrize("question, slots", [
+    ("hoe pakt de staatssecretaris de wachttijden in de jeugdzorg aan?", []),  # asks for measures
+    ("wat zijn de wachttijden in de jeugdzorg?", ["duration"]),
+    ("how long does it take to write the bulletin?", ["duration"]),
+    ("wanneer moet het weerbulletin geamendeerd worden?", []),  # a condition, not a date
+    ("wanneer is er sprake van een calamiteit?", []),
+    ("wanneer is het tweede overzichtsrapport verschenen?", ["date"]),
+])
+def test_a_slot_is_asked_for_only_when_the_question_wants_that_kind_of_answer(question, slots):
+    from server.answering.abstain import _DURATION, _SLOTS
+
+    assert [s.name for s in _SLOTS if s.asked.search(question)] == slots
+    assert _DURATION.search("Afhankelijk van de weersituatie 30 tot 60 minuten.")
+
+
 @pytest.mark.parametrize("question, abstains", [
     ("wat ging er mis in de zaak van Savanna?", True),
     ("what does the OVV report say about youth care?", True),

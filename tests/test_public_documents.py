@@ -22,6 +22,10 @@ JEUGDWET = EXTRA / "laws-jeugd-zorg-2017" / "BWBR0034925__wet_jeugdwet.md"
 WOO_MAIL = EXTRA / "vws-woo-documenten" / "jp4_VWS-WOO-185916-input_voor_jeugd_escalatieladder.pdf"
 
 
+# A work instruction whose header reads "Pagina 2 van 9 Werkinstructie Weerbulletin Versie 5.2, 10 januari 2022"
+KNMI = EXTRA / "pbl-publicaties" / "docs" / "KNMI_werkinstructies_selectie" / "Werkinstructie Weerbulletin Versie 5.2, 10 januari 2022.pdf"
+
+
 def paragraphs(path: Path) -> list[str]:
     pages, is_running, _meta = read_pages(path)
     return [p.text for page in pages for p in page_paragraphs(page.text, page.number, is_running)]
@@ -35,6 +39,13 @@ def test_a_parliamentary_answer_keeps_its_numbered_heading():
     assert after.startswith("Er kunnen verschillende oorzaken zijn"), after
     # the page footer, which also carries a number, is still dropped
     assert not any(p.startswith("Tweede Kamer, vergaderjaar 2023–2024, Aanhangsel") for p in paras)
+
+
+def test_a_page_number_is_read_from_pagina_n_van_m_not_from_the_year_beside_it():
+    pages, _is_running, _meta = read_pages(KNMI)
+    assert [p.label for p in pages] == [str(i) for i in range(1, len(pages) + 1)]
+    pages, _is_running, _meta = read_pages(EXTRA / "vws-woo-documenten" / "bes4_VWS-WOO-171436-Oplegnota_2020-09-29_13_49_19.docx.pdf")
+    assert [p.label for p in pages] == ["1", "2"]  # "Pagina 1 van 2", not the document number above it
 
 
 def test_mail_header_fields_are_lines_of_their_own():

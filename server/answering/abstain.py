@@ -23,7 +23,8 @@ _PEOPLE = {"mensen", "personen", "people", "persons", "individuals"}
 _FEW = ("een|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|enkele|paar|a few|one|two|three|four|five|"
         "six|seven|eight|nine|ten|several")
 _DURATION = re.compile(rf"\b(\d+|{_FEW})(\s*(-|–|tot|to|à)\s*\d+)?\s*(dag|dagen|werkdag|werkdagen|week|weken|maand|"
-                       r"maanden|jaar|jaren|uur|uren|kwartaal|days?|working days?|weeks?|months?|years?|hours?)\b", re.I)
+                       r"maanden|jaar|jaren|uur|uren|kwartaal|minuut|minuten|min|seconden|days?|working days?|weeks?|"
+                       r"months?|years?|hours?|minutes?|seconds?)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,9 @@ _SLOTS = (
     Slot("fine or sanction", re.compile(r"\b(boete|boetes|sanctie|sancties|straf|fine|fines|penalty|penalties|sanction)\b",
                                     re.I),
      re.compile(r"\b(boete|boetes|sanctie|sancties|last onder dwangsom|bestuurlijke|aanwijzing|straf)\w*", re.I)),
-    Slot("date", re.compile(r"^\W*(wanneer|when)\s+(did|was|were|is|are|has|have|does|do|will|heeft|hebben|werd|werden|"
-                        r"zijn|waren|kwam|komt|gaat|ging|moet|moeten)\b|\b(welke datum|op welke dag|sinds wanneer|vanaf wanneer|in welk jaar|"
+    # "wanneer moet …" and "wanneer is er sprake van …" ask for a condition, not a date
+    Slot("date", re.compile(r"^\W*(wanneer|when)\s+(did|was|were|is(?! er sprake)|are|has|have|does|do|will|heeft|hebben|"
+                        r"werd|werden|zijn(?! er sprake)|waren|kwam|komt|gaat|ging)\b|\b(welke datum|op welke dag|sinds wanneer|vanaf wanneer|in welk jaar|"
                         r"what date|since when|in what year|which year)\b", re.I),
      re.compile(r"\b(\d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
                 r"december)|(19|20)\d\d)\b", re.I)),
