@@ -43,6 +43,9 @@ class Expansion:
     terms: tuple[str, ...]
     concepts: tuple[str, ...]
     dutch: tuple[str, ...] = ()
+    # the same terms, one group per concept named (and per English phrase translated): search
+    # weighs each group as one term, so a concept with many variants does not outweigh the others
+    groups: tuple[tuple[str, ...], ...] = ()
 
     @property
     def text(self) -> str:
@@ -121,18 +124,27 @@ class Glossary:
         tokens = self.normaliser.tokens(query)
         hit = sorted(self._phrases.matches(tokens))
         terms: list[str] = []
+        groups: list[tuple[str, ...]] = []
         for i in hit:
+            group = []
             for phrase in [*self._dutch_terms[i], *(self._english_terms[i] if language == "nl" else [])]:
                 n = " ".join(phrase)
-                if n and n not in terms and not _contains(tokens, phrase):
-                    terms.append(n)
+                if n and not _contains(tokens, phrase):
+                    group.append(n)
+                    if n not in terms:
+                        terms.append(n)
+            if group:
+                groups.append(tuple(group))
         dutch: list[str] = []
         if language == "en":
             for j in sorted(self._en_phrases.matches(tokens)):
-                terms.extend(w for w in self._en_nl[j][1].split() if w not in terms)
+                words = self._en_nl[j][1].split()
+                terms.extend(w for w in words if w not in terms)
+                groups.append(tuple(words))
             for i in hit:
                 dutch += [t for t in self.concepts[i].get("nl", [])[:1] if t not in dutch]
-        return Expansion(language, tuple(terms), tuple(self.concepts[i].get("id", str(i)) for i in hit), tuple(dutch))
+        return Expansion(language, tuple(terms), tuple(self.concepts[i].get("id", str(i)) for i in hit), tuple(dutch),
+                         tuple(groups))
 
     def dutch_terms(self, query: str) -> list[str]:
         """Dutch words for an English query (for the dense query), in order of appearance."""

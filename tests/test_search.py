@@ -16,7 +16,7 @@ from .conftest import DEV_SET, SHARED
 
 # Floors on the check fold, which nothing is tuned on (../shared/eval/README.md). They pin the
 # figures measured when they were last raised (README, "Measured quality"), less about one question.
-CHECK_FLOOR = {"r@5": 0.65, "r@4000c": 0.61, "rr": 0.50}  # measured 0.673, 0.635, 0.520
+CHECK_FLOOR = {"r@5": 0.66, "r@4000c": 0.61, "rr": 0.52}  # measured 0.686, 0.635, 0.549
 CHECK_FLOOR_EN_R5 = 0.70  # measured 0.754 (19 questions)
 
 
