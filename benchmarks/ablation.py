@@ -84,7 +84,7 @@ class PlainFusion:
         q = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
         dense = self.vectors @ q
         stems = [s for s in KeywordIndex.analyse(self.normaliser.tokens(question)) if s in self.keyword.vocab_dict]
-        words = self.keyword.get_scores(stems)
+        words = self.keyword.get_scores(stems) if stems else np.zeros(len(self.texts))  # bm25s fails on none
         rankings = {"dense": list(np.argsort(-dense)[:100]),
                     "keyword": [i for i in np.argsort(-words)[:100] if words[i] > 0]}
         fused = reciprocal_rank_fusion(rankings, {"dense": 1.0, "keyword": 1.0}, 60.0)
@@ -141,6 +141,8 @@ def main() -> None:
         ("− window vectors (passage vector only)", dataclasses.replace(shipped, passage=1.0, window=0.0), glossary),
         ("− passage vector (windows only)", dataclasses.replace(shipped, passage=0.0, window=1.0), glossary),
         ("− keyword search (dense only)", dataclasses.replace(shipped, keyword=0.0), glossary),
+        ("− shared concept weight (each variant weighs in full)", dataclasses.replace(shipped, expansion_share=0.0),
+         glossary),
         ("− glossary", shipped, Glossary([], {}, {})),
     ]
     print(header())

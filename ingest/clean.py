@@ -112,5 +112,8 @@ def page_paragraphs(text: str, page: int, is_running: Callable[[str], bool]) -> 
         elif len(s) < 0.6 * full and len(s) < 60 and not _SENTENCE_END.search(s) and s[:1].isupper() \
                 and i + 1 < len(lines) and lines[i + 1].strip()[:1].isupper() and len(buf) == 1:
             flush()  # an unnumbered heading such as "Doel van dit onderzoek"
+        elif _BULLET.match(buf[0]) and len(s) < 0.6 * full and i + 1 < len(lines) \
+                and lines[i + 1].strip()[:1].isupper():
+            flush()  # a list item ends on its short last line, with or without a full stop
     flush()
     return paras

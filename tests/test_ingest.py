@@ -182,3 +182,15 @@ def test_cli_ingest_json_summary_and_exit_codes(tmp_path, corpus_copy, monkeypat
     monkeypatch.setenv("RODEDRAAD_CHUNK_TOKENS", "not-a-number")
     conf = runner.invoke(main, ["ingest", "--json"])
     assert conf.exit_code == 2
+
+
+def test_a_list_item_ends_on_its_short_last_line():
+    """The Toezine's list of inspectorates ends "• de Inspectie Sociale Zaken en Werkgelegenheid"
+    without a full stop; the paragraph below it is the article going on, not part of the item."""
+    from ingest.pipeline import read_pages
+
+    pages, is_running, _meta = read_pages(TOEZINE_PDF)
+    paras = [p.text for page in pages for p in page_paragraphs(page.text, page.number, is_running)]
+    i = next(i for i, p in enumerate(paras) if "de Inspectie Sociale Zaken en Werkgelegenheid" in p)
+    assert paras[i].endswith("Werkgelegenheid"), paras[i]
+    assert paras[i + 1].startswith("De samenwerkende inspecties houden toezicht")
