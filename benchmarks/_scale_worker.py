@@ -115,7 +115,7 @@ def main() -> int:
                     visible = time.time()
                 time.sleep(0.005)
             out = {"visible_at": visible, "latencies": lat, "bare": bare, "update": str(searcher.derived.last_update),
-                   "worker_rss_mb": round(rss_mb())}
+                   "steps": searcher.derived.last_steps, "worker_rss_mb": round(rss_mb())}
         elif cmd["cmd"] == "keyword_only":
             from retriever.derived import PassageTable
             from retriever.derived_sync import DerivedSync

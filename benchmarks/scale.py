@@ -161,7 +161,9 @@ def update_check(worker: Worker, collection, index, sents, folded, rng, nrng, qu
             "while_chroma_writes_max_ms": round(max(writing) * 1000, 1) if writing else None,
             "while_worker_updates_max_ms": round(max(updating) * 1000, 1) if updating else None,
             "window_max_vs_normal_p95": round(max(window) * 1000 / normal_p95_ms, 2) if window else None,
-            "worker_rss_after_mb": got["worker_rss_mb"]}
+            "worker_rss_after_mb": got["worker_rss_mb"],
+            # where the update's time went in the worker: step, wall s, the update thread's CPU s
+            "update_steps": [list(step) for step in got.get("steps", ())]}
 
 
 def keyword_only(args, sents, folded, queries, glossary_path: Path, tmp: Path) -> int:
