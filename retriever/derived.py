@@ -67,21 +67,31 @@ class PassageTable:
         return cls(generation, keyword, sync.passages, slots, _by_slot(years, slots, size, 0), docs, names[0],
                    pubs, names[1], types, names[2])
 
-    def changed(self, generation: str, sync: DerivedSync, added: list[int], removed: list[int],
+    def changed(self, generation: str, sync: DerivedSync, update: SyncReport,
                 clock: StepClock | None = None) -> "PassageTable":
-        """This table with the slots one update added and removed (reads only those rows, not all)."""
+        """This table with the slots one update added and removed (reads only those rows, not all).
+        The vocabulary is the last one and the added stems: a stem whose passages were all
+        removed stays in it until the next full load, as it stays in Tantivy's term dictionary
+        until its segment is merged (its document frequency, what scores use, is read fresh)."""
+        added, removed = list(update.added_slots), list(update.removed_slots)
         clock = clock or StepClock()
         with clock("table columns of the added"):
             slots, years, codes, names = sync.passages.columns(added, (self.doc_ids, self.publishers, self.doc_types))
         with clock("table slot arrays"):
-            kept = self.slots[~np.isin(self.slots, np.asarray(removed, dtype=np.int64))]
-            all_slots = np.union1d(kept, slots)
+            kept = self.slots[~np.isin(self.slots, np.asarray(removed, dtype=np.int64))] if removed else self.slots
+            if not len(kept) or not len(slots) or slots[0] > kept[-1]:
+                all_slots = np.concatenate([kept, slots])  # new slots come after the old: no sort needed
+            else:
+                all_slots = np.union1d(kept, slots)
             size = max(len(self.years), int(all_slots.max()) + 1 if len(all_slots) else 0)
             docs, pubs, types = (_by_slot(c, slots, size, -1, old)
                                  for c, old in zip(codes, (self.doc_codes, self.publisher_codes, self.type_codes)))
         with clock("sqlite total_length"):
             total_length = sync.passages.total_length()
-        keyword = sync.keywords.snapshot(stems_of=sync.passages.stems, total_length=total_length, clock=clock)
+        with clock("vocabulary extended"):
+            vocabulary = self.keyword.vocabulary | update.added_stems
+        keyword = sync.keywords.snapshot(stems_of=sync.passages.stems, total_length=total_length,
+                                         vocabulary=vocabulary, clock=clock)
         return PassageTable(generation, keyword, sync.passages, all_slots, _by_slot(years, slots, size, 0, self.years),
                             docs, names[0], pubs, names[1], types, names[2])
 
@@ -187,8 +197,7 @@ class DerivedState:
             self.sync.keywords.reload()  # also what another process on this host committed
         if self._table is not None and update is not None and update.listed:
             # this process made the update: the table follows it without reading every row
-            self._table = self._table.changed(generation, self.sync, list(update.added_slots),
-                                              list(update.removed_slots), clock)
+            self._table = self._table.changed(generation, self.sync, update, clock)
         else:
             with clock("table load"):
                 self._table = PassageTable.load(generation, self.sync)

@@ -72,6 +72,11 @@ class KeywordIndex:
         self._avgdl = max(average_length, 1e-9)
         self.size = searcher.num_docs if searcher is not None else 0
 
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """The indexed stems (for a later snapshot to extend rather than read again)."""
+        return self._vocab
+
     @staticmethod
     def analyse(tokens: Sequence[str], stemmer: Stemmer.Stemmer | None = None) -> list[str]:
         """Stopwords out, Dutch stems in."""

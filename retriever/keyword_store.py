@@ -87,14 +87,18 @@ class KeywordStore:
         """See what another process committed to the same folder."""
         self._index.reload()
 
-    def snapshot(self, *, stems_of=None, total_length: int = 0, clock: StepClock | None = None) -> KeywordIndex:
+    def snapshot(self, *, stems_of=None, total_length: int = 0, vocabulary: frozenset[str] | None = None,
+                 clock: StepClock | None = None) -> KeywordIndex:
         """The last committed state, for searching; `stems_of` (slots → stems) and the total
-        length of all passages let it score its best hits exactly (see KeywordIndex.top)."""
+        length of all passages let it score its best hits exactly (see KeywordIndex.top).
+        `vocabulary`: the indexed stems as the caller knows them (the last snapshot's and what
+        was added since), so an update does not read every term of the index again."""
         clock = clock or StepClock()
         with clock("tantivy searcher"):
             searcher = self._index.searcher()
-        with clock("vocabulary of all terms"):
-            vocabulary = frozenset(t for t, _n in searcher.terms_with_prefix(STEMS_FIELD, "")) - {EMPTY_STEM}
+        if vocabulary is None:
+            with clock("vocabulary of all terms"):
+                vocabulary = frozenset(t for t, _n in searcher.terms_with_prefix(STEMS_FIELD, "")) - {EMPTY_STEM}
         size = searcher.num_docs
         return KeywordIndex(searcher, self.schema, vocabulary, stems_of=stems_of,
                             average_length=total_length / size if size else 1.0)
