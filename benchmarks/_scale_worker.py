@@ -50,6 +50,23 @@ def time_keyword(keyword, groups: list, reps: int = 3) -> list[float]:
     return out
 
 
+def keyword_phases(keyword, groups: list) -> dict:
+    """p50 / p95 ms of each phase of keyword top-100 (Tantivy search, stems read, the rest)."""
+    from retriever.steps import StepClock
+
+    phases: dict[str, list[float]] = {}
+    for g in groups:
+        clock = StepClock()
+        t = time.perf_counter()
+        keyword.top(g, 100, clock=clock)
+        total = time.perf_counter() - t
+        timed = {name: wall for name, wall, _cpu in clock.steps}
+        timed["rest (query, rescoring)"] = total - sum(timed.values())
+        for name, wall in timed.items():
+            phases.setdefault(name, []).append(wall)
+    return {name: [ms(v, 50), ms(v, 95)] for name, v in phases.items()}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--chroma-url", default="")
@@ -115,7 +132,7 @@ def main() -> int:
                     visible = time.time()
                 time.sleep(0.005)
             out = {"visible_at": visible, "latencies": lat, "bare": bare, "update": str(searcher.derived.last_update),
-                   "worker_rss_mb": round(rss_mb())}
+                   "steps": searcher.derived.last_steps, "worker_rss_mb": round(rss_mb())}
         elif cmd["cmd"] == "keyword_only":
             from retriever.derived import PassageTable
             from retriever.derived_sync import DerivedSync
@@ -124,10 +141,11 @@ def main() -> int:
             sync = DerivedSync(Path(cmd["folder"]), glossary.normaliser)
             table = PassageTable.load("keyword-only", sync)
             load_s = time.perf_counter() - t
-            kw = time_keyword(table.keyword, [keyword_groups(glossary, q, SearchWeights()) for q in cmd["queries"]])
+            groups = [keyword_groups(glossary, q, SearchWeights()) for q in cmd["queries"]]
+            kw = time_keyword(table.keyword, groups)
             out = {"passages": table.size, "table_load_s": round(load_s, 1), "keyword_top100_p50_ms": ms(kw, 50),
                    "keyword_top100_p95_ms": ms(kw, 95), "keyword_top100_max_ms": round(max(kw) * 1000, 2),
-                   "rss_mb": round(rss_mb())}
+                   "keyword_phases_p50_p95_ms": keyword_phases(table.keyword, groups), "rss_mb": round(rss_mb())}
             if cmd.get("embedder"):  # what a worker adds: the model
                 from retriever.embedder import load_embedder
 

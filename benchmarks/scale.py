@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _servers import ROOT, chroma_server, folder_mb, percentile, rss_mb  # noqa: E402
 
 from retriever.index import CHANGED_AT  # noqa: E402
+from retriever.keyword import KeywordIndex  # noqa: E402
 
 DIM = 384
 DOCS_CHUNKS = 120  # chunks per generated document
@@ -48,13 +49,23 @@ WORKER = Path(__file__).resolve().parent / "_scale_worker.py"
 NEW_WORD = "xylofoon"  # with a random tail: only in the report added during the update check
 
 
-def corpus_sentences(normalise) -> tuple[list[str], list[str]]:
-    """Sentences of the shipped corpus, and their normalised (search) form."""
+def corpus_sentences(normalise, extra: Path | None = None) -> tuple[list[str], list[str]]:
+    """Sentences of the shipped corpus (and with `extra`, of the text files and text PDFs under
+    it: corpus-extra's public-sector documents, a vocabulary closer to a real corpus's), and
+    their normalised (search) form."""
     from ingest.read_pdf import read_pdf
+    from ingest.read_text import read_text
+    from retriever.errors import UnreadableDocument
 
+    files = sorted((ROOT / "corpus").glob("*.pdf"))
+    if extra is not None:
+        files += sorted(f for f in extra.rglob("*") if f.suffix.lower() in (".pdf", ".md", ".txt"))
     text = []
-    for pdf in sorted((ROOT / "corpus").glob("*.pdf")):
-        pages, _ = read_pdf(pdf)
+    for file in files:
+        try:
+            pages = read_pdf(file)[0] if file.suffix.lower() == ".pdf" else read_text(file)
+        except UnreadableDocument:  # a scan: its text would need OCR, which a benchmark need not wait for
+            continue
         text += [p.text for p in pages]
     raw = re.split(r"(?<=[.!?])\s+", re.sub(r"\s+", " ", " ".join(text)))
     sents = [s.strip() for s in raw if 30 <= len(s.strip()) <= 400]
@@ -161,7 +172,9 @@ def update_check(worker: Worker, collection, index, sents, folded, rng, nrng, qu
             "while_chroma_writes_max_ms": round(max(writing) * 1000, 1) if writing else None,
             "while_worker_updates_max_ms": round(max(updating) * 1000, 1) if updating else None,
             "window_max_vs_normal_p95": round(max(window) * 1000 / normal_p95_ms, 2) if window else None,
-            "worker_rss_after_mb": got["worker_rss_mb"]}
+            "worker_rss_after_mb": got["worker_rss_mb"],
+            # where the update's time went in the worker: step, wall s, the update thread's CPU s
+            "update_steps": [list(step) for step in got.get("steps", ())]}
 
 
 def keyword_only(args, sents, folded, queries, glossary_path: Path, tmp: Path) -> int:
@@ -209,6 +222,9 @@ def main() -> int:
                                               "folder (default: a temporary one)")
     ap.add_argument("--keyword-only", action="store_true", help="no Chroma: fill a keyword folder, measure keyword search")
     ap.add_argument("--no-update-check", action="store_true", help="skip adding a report at the largest stage")
+    ap.add_argument("--extra", type=Path, nargs="?", const=ROOT.parent / "shared" / "corpus-extra",
+                    help="draw sentences from corpus-extra too (default folder: ../shared/corpus-extra), not "
+                         "only from the two shipped reports: a realistic vocabulary instead of 2,270 stems")
     args = ap.parse_args()
     stages = [int(x) for x in args.stages.split(",")]
 
@@ -222,11 +238,13 @@ def main() -> int:
 
     settings = Settings(_env_file=None)
     glossary = Glossary.load(settings.glossary_path)
-    sents, folded = corpus_sentences(glossary.normaliser)
+    sents, folded = corpus_sentences(glossary.normaliser, args.extra)
     qs = [json.loads(x)["question"] for x in DEV_SET.read_text(encoding="utf-8").splitlines() if x.strip()] \
         if DEV_SET.exists() else ["wat ging er mis bij opschalen?"]
     queries = [qs[i % len(qs)] for i in range(args.queries)]
-    print(f"{len(sents)} corpus sentences; stages {stages}; {args.queries} queries per measurement", flush=True)
+    stems = {stem for f in folded for stem in KeywordIndex.analyse(f.split())}
+    print(f"{len(sents)} corpus sentences, {len(stems)} distinct stems; stages {stages}; "
+          f"{args.queries} queries per measurement", flush=True)
     tmp_dir = tempfile.TemporaryDirectory(prefix="rodedraad-scale-")
     tmp = Path(tmp_dir.name)
     if args.keyword_only:

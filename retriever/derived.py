@@ -24,6 +24,7 @@ from .index import ReportIndex
 from .keyword import KeywordIndex
 from .normalise import Normaliser
 from .passage_store import PassageStore
+from .steps import StepClock
 from .types import Filters, Passage
 
 log = logging.getLogger(__name__)
@@ -66,15 +67,31 @@ class PassageTable:
         return cls(generation, keyword, sync.passages, slots, _by_slot(years, slots, size, 0), docs, names[0],
                    pubs, names[1], types, names[2])
 
-    def changed(self, generation: str, sync: DerivedSync, added: list[int], removed: list[int]) -> "PassageTable":
-        """This table with the slots one update added and removed (reads only those rows, not all)."""
-        slots, years, codes, names = sync.passages.columns(added, (self.doc_ids, self.publishers, self.doc_types))
-        kept = self.slots[~np.isin(self.slots, np.asarray(removed, dtype=np.int64))]
-        all_slots = np.union1d(kept, slots)
-        size = max(len(self.years), int(all_slots.max()) + 1 if len(all_slots) else 0)
-        docs, pubs, types = (_by_slot(c, slots, size, -1, old)
-                             for c, old in zip(codes, (self.doc_codes, self.publisher_codes, self.type_codes)))
-        keyword = sync.keywords.snapshot(stems_of=sync.passages.stems, total_length=sync.passages.total_length())
+    def changed(self, generation: str, sync: DerivedSync, update: SyncReport,
+                clock: StepClock | None = None) -> "PassageTable":
+        """This table with the slots one update added and removed (reads only those rows, not all).
+        The vocabulary is the last one and the added stems: a stem whose passages were all
+        removed stays in it until the next full load, as it stays in Tantivy's term dictionary
+        until its segment is merged (its document frequency, what scores use, is read fresh)."""
+        added, removed = list(update.added_slots), list(update.removed_slots)
+        clock = clock or StepClock()
+        with clock("table columns of the added"):
+            slots, years, codes, names = sync.passages.columns(added, (self.doc_ids, self.publishers, self.doc_types))
+        with clock("table slot arrays"):
+            kept = self.slots[~np.isin(self.slots, np.asarray(removed, dtype=np.int64))] if removed else self.slots
+            if not len(kept) or not len(slots) or slots[0] > kept[-1]:
+                all_slots = np.concatenate([kept, slots])  # new slots come after the old: no sort needed
+            else:
+                all_slots = np.union1d(kept, slots)
+            size = max(len(self.years), int(all_slots.max()) + 1 if len(all_slots) else 0)
+            docs, pubs, types = (_by_slot(c, slots, size, -1, old)
+                                 for c, old in zip(codes, (self.doc_codes, self.publisher_codes, self.type_codes)))
+        with clock("sqlite total_length"):
+            total_length = sync.passages.total_length()
+        with clock("vocabulary extended"):
+            vocabulary = self.keyword.vocabulary | update.added_stems
+        keyword = sync.keywords.snapshot(stems_of=sync.passages.stems, total_length=total_length,
+                                         vocabulary=vocabulary, clock=clock)
         return PassageTable(generation, keyword, sync.passages, all_slots, _by_slot(years, slots, size, 0, self.years),
                             docs, names[0], pubs, names[1], types, names[2])
 
@@ -140,6 +157,7 @@ class DerivedState:
         self.check_seconds = check_seconds
         self._table: PassageTable | None = None
         self.last_update: SyncReport | None = None  # what this process's last update changed
+        self.last_steps: tuple[tuple[str, float, float], ...] = ()  # its steps and the table's (StepClock)
         self._checked = 0.0
         self._lock = threading.Lock()
 
@@ -172,14 +190,16 @@ class DerivedState:
         generation = self.index.generation()
         if self._table is not None and self._table.generation == generation:
             return self._table
-        update = None
+        update, clock = None, StepClock()
         if self.sync.applied() != generation:
-            update = self.last_update = self.sync.update(self.index, generation)
-        self.sync.keywords.reload()  # also what another process on this host committed
+            update = self.last_update = self.sync.update(self.index, generation, clock)
+        with clock("tantivy reload"):
+            self.sync.keywords.reload()  # also what another process on this host committed
         if self._table is not None and update is not None and update.listed:
             # this process made the update: the table follows it without reading every row
-            self._table = self._table.changed(generation, self.sync, list(update.added_slots),
-                                              list(update.removed_slots))
+            self._table = self._table.changed(generation, self.sync, update, clock)
         else:
-            self._table = PassageTable.load(generation, self.sync)
+            with clock("table load"):
+                self._table = PassageTable.load(generation, self.sync)
+        self.last_steps = clock.steps
         return self._table

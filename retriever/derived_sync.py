@@ -21,11 +21,12 @@ from .keyword import ANALYSIS_VERSION, KeywordIndex
 from .keyword_store import KeywordStore
 from .normalise import Normaliser
 from .passage_store import PassageStore
+from .steps import StepClock
 
 log = logging.getLogger(__name__)
 
 # Part of the folder's identity: change how passages are stored or analysed, and it is refilled.
-_FORMAT = f"6/{ANALYSIS_VERSION}"
+_FORMAT = f"7/{ANALYSIS_VERSION}"
 # Passages stamped this long before the newest stamp seen are compared again: a write stamped
 # earlier may land later (a batch in flight; ReportIndex stamps just before it writes).
 _RESTAMP_MARGIN_NS = 10 * 10**9
@@ -42,6 +43,7 @@ class SyncReport:
     added_slots: tuple[int, ...] = field(default=(), repr=False)  # for the table to follow in place
     removed_slots: tuple[int, ...] = field(default=(), repr=False)
     listed: bool = False  # True: the two slot lists are everything that changed (this process did it)
+    added_stems: frozenset[str] = field(default=frozenset(), repr=False)  # of the added passages
 
 
 class DerivedSync:
@@ -60,8 +62,10 @@ class DerivedSync:
             return ""
         return self.passages.get_meta("generation")
 
-    def update(self, index: ReportIndex, generation: str) -> SyncReport:
-        """Apply what changed in the collection since the last update (under the folder's lock)."""
+    def update(self, index: ReportIndex, generation: str, clock: StepClock | None = None) -> SyncReport:
+        """Apply what changed in the collection since the last update (under the folder's lock);
+        `clock` times its steps."""
+        clock = clock or StepClock()
         with (self.folder / "update.lock").open("a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if self.applied() == generation:
@@ -72,15 +76,15 @@ class DerivedSync:
                 self.keywords.clear()
                 self.passages.clear()
                 self.passages.set_meta("identity", identity)
-            leftovers = self.passages.unpublished()
+            with clock("unpublished"):
+                leftovers = self.passages.unpublished()
             if leftovers:  # an update that stopped between its two writes
                 self.keywords.apply(removed=leftovers)
                 self.passages.drop(leftovers)
-            known = self.passages.published_ids()
-            if not known:
+            if not self.passages.published_count():
                 report = self._fill(index, generation)
             else:
-                report = self._follow(index, generation, known)
+                report = self._follow(index, generation, clock)
             log.info("keyword index in step", extra={"added": report.added, "removed": report.removed,
                                                      "full": report.full or full})
             return report
@@ -94,14 +98,19 @@ class DerivedSync:
         search = (meta or {}).get("search_text") or self.normaliser(text or "")
         return KeywordIndex.analyse(str(search).split())
 
-    def _apply(self, records: list[tuple[str, str, dict]], removed: list[int], meta: dict[str, str]) -> list[int]:
+    def _apply(self, records: list[tuple[str, str, dict]], removed: list[int], meta: dict[str, str],
+               clock: StepClock | None = None) -> tuple[list[int], list[list[str]]]:
         """Rows first (unpublished), then the keyword commit, then publish: a search never meets
-        a keyword hit whose passage is not stored."""
-        stems = [self._stems(text, m) for _cid, text, m in records]
-        slots = self.passages.insert(records, stems)
-        self.keywords.apply(removed=removed, added=list(zip(slots, stems)))
-        self.passages.publish(slots, removed, meta)
-        return slots
+        a keyword hit whose passage is not stored. Returns the new slots and their stems."""
+        clock = clock or StepClock()
+        with clock("stems"):
+            stems = [self._stems(text, m) for _cid, text, m in records]
+        with clock("sqlite insert"):
+            slots = self.passages.insert(records, stems)
+        self.keywords.apply(removed=removed, added=list(zip(slots, stems)), clock=clock)
+        with clock("sqlite publish"):
+            self.passages.publish(slots, removed, meta)
+        return slots, stems
 
     def _newest(self, records, since: int) -> int:
         return max([since] + [int((m or {}).get(CHANGED_AT) or 0) for _c, _t, m in records])
@@ -120,19 +129,27 @@ class DerivedSync:
         self._apply(batch, [], {"generation": generation, CHANGED_AT: str(newest)})
         return SyncReport(total + len(batch), 0, True)
 
-    def _follow(self, index: ReportIndex, generation: str, known: dict[str, int]) -> SyncReport:
-        """New ids, ids gone, and passages rewritten in place since the newest stamp seen. Every id
-        is listed only when the count says something was deleted or written without a stamp."""
+    def _follow(self, index: ReportIndex, generation: str, clock: StepClock) -> SyncReport:
+        """New ids, ids gone, and passages rewritten in place since the newest stamp seen. Only the
+        stamped ids are looked up; every id is listed only when the count says something was
+        deleted or written without a stamp."""
         since = int(self.passages.get_meta(CHANGED_AT, "0") or 0)
-        stamped = index.changed_since(since - _RESTAMP_MARGIN_NS)
+        with clock("chroma changed_since"):
+            stamped = index.changed_since(since - _RESTAMP_MARGIN_NS)
+        with clock("sqlite slots of the stamped ids"):
+            known = self.passages.slots(stamped)  # chunk id → slot, of those stored
         new = [cid for cid in stamped if cid not in known]
-        if index.count() == len(known) + len(new):
+        with clock("chroma count"):
+            count = index.count()
+        if count == self.passages.published_count() + len(new):
             removed = []  # nothing left, nothing came unstamped: no need to list every id
         else:  # something was deleted, or written without a stamp: compare every id
+            known = self.passages.published_ids()
             ids = index.ids()
             removed = [slot for cid, slot in known.items() if cid not in ids]
             new = [cid for cid in ids if cid not in known]
-        records = list(index.passages_by_id(new))
+        with clock("chroma passages_by_id"):
+            records = list(index.passages_by_id(new))
         recent = {cid: at for cid, at in stamped.items() if cid in known}
         if recent:
             stored = self.passages.changed_at([known[cid] for cid in recent])
@@ -140,5 +157,7 @@ class DerivedSync:
             for cid, text, meta in index.passages_by_id(rewritten):
                 removed.append(known[cid])
                 records.append((cid, text, meta))
-        slots = self._apply(records, removed, {"generation": generation, CHANGED_AT: str(self._newest(records, since))})
-        return SyncReport(len(records), len(removed), False, tuple(slots), tuple(removed), listed=True)
+        slots, stems = self._apply(records, removed, {"generation": generation,
+                                                      CHANGED_AT: str(self._newest(records, since))}, clock)
+        return SyncReport(len(records), len(removed), False, tuple(slots), tuple(removed), listed=True,
+                          added_stems=frozenset(s for passage in stems for s in passage))

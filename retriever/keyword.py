@@ -22,6 +22,8 @@ import Stemmer
 import tantivy
 from bm25s.stopwords import STOPWORDS_DUTCH, STOPWORDS_EN
 
+from .steps import StepClock
+
 # Question words and fillers carry no topic: they must neither score nor count as "unknown".
 _STOP = set(STOPWORDS_DUTCH) | set(STOPWORDS_EN) | {
     "eigenlijk", "nou", "toch", "precies", "soms", "wel", "hoeveel", "welk", "welke", "waarom", "wanneer", "waar",
@@ -72,6 +74,11 @@ class KeywordIndex:
         self._avgdl = max(average_length, 1e-9)
         self.size = searcher.num_docs if searcher is not None else 0
 
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """The indexed stems (for a later snapshot to extend rather than read again)."""
+        return self._vocab
+
     @staticmethod
     def analyse(tokens: Sequence[str], stemmer: Stemmer.Stemmer | None = None) -> list[str]:
         """Stopwords out, Dutch stems in."""
@@ -83,9 +90,10 @@ class KeywordIndex:
         return [s for s in self.analyse(tokens) if s in self._vocab]
 
     def top(self, token_groups: Sequence[tuple[Sequence[str], float]], n: int,
-            allowed: np.ndarray | None = None) -> dict[int, float]:
+            allowed: np.ndarray | None = None, clock: StepClock | None = None) -> dict[int, float]:
         """Slot → Σ weight × BM25 score of the best n passages, over groups of query tokens (the
         question, its expansion); with `allowed` (a boolean array by slot) only those passages.
+        `clock` times the Tantivy search, the stems read and the rescoring (benchmarks/scale.py).
 
         A repeated stem counts again (its weights add up), as it did in bm25s. Tantivy finds the
         best 1.5n + 10; they are scored again with their exact lengths (`stems_of`): Tantivy keeps a
@@ -106,25 +114,28 @@ class KeywordIndex:
         if allowed is not None:
             share = max(1, int(allowed.sum())) / max(1, self.size)
             limit = min(self.size, int(n / min(1.0, share) * 1.5 + 10))  # oversample, as the dense side does
-        hits = self._searcher.search(query, limit=limit, count=False).hits
+        clock = clock or StepClock()
+        with clock("tantivy search"):
+            hits = self._searcher.search(query, limit=limit, count=False).hits
+            slots = self._searcher.fast_field_values(SLOT_FIELD, [addr for _score, addr in hits]) if hits else []
         if not hits:
             return {}
-        slots = self._searcher.fast_field_values(SLOT_FIELD, [addr for _score, addr in hits])
         out: dict[int, float] = {}
         for (score, _addr), slot in zip(hits, slots):
             if slot is None or (allowed is not None and (slot >= len(allowed) or not allowed[slot])):
                 continue
             out[int(slot)] = float(score)
         if self._stems_of is not None:
-            out = self._exact(out, weights)
+            out = self._exact(out, weights, clock)
         if len(out) > n:
             out = dict(sorted(out.items(), key=lambda kv: -kv[1])[:n])
         return out
 
-    def _exact(self, found: dict[int, float], weights: Counter[str]) -> dict[int, float]:
+    def _exact(self, found: dict[int, float], weights: Counter[str], clock: StepClock) -> dict[int, float]:
         """BM25 (k1 1.2, b 0.75, Lucene's idf, as bm25s) of these passages from their stems, all
         passages at once in numpy (a Python loop per passage and stem took 10 ms at 160 passages)."""
-        rows = self._stems_of(list(found))
+        with clock("stems read"):
+            rows = self._stems_of(list(found))
         slots = [slot for slot in found if slot in rows]  # a passage deleted since: left out
         if not slots:
             return {}

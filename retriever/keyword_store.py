@@ -19,6 +19,7 @@ from pathlib import Path
 import tantivy
 
 from .keyword import EMPTY_STEM, SLOT_FIELD, STEMS_FIELD, KeywordIndex
+from .steps import StepClock
 
 _WRITER_HEAP = 64_000_000  # bytes of buffered postings before Tantivy writes a segment
 _ADD_BATCH = 50_000  # passages per commit while filling a new index (bounds the writer's memory)
@@ -48,11 +49,14 @@ class KeywordStore:
         self._index.config_reader(reload_policy="Manual")  # a search sees a new commit when it asks for it
         self._write = threading.Lock()
 
-    def apply(self, *, removed: Iterable[int] = (), added: Iterable[tuple[int, list[str]]] = ()) -> None:
+    def apply(self, *, removed: Iterable[int] = (), added: Iterable[tuple[int, list[str]]] = (),
+              clock: StepClock | None = None) -> None:
         """Delete the passages at `removed`, add `added` (slot, stems), and commit. Until the commit
         returns, snapshots show the state before; a failure commits nothing of the batch."""
+        clock = clock or StepClock()
         with self._write:
-            writer = self._index.writer(_WRITER_HEAP, 1)
+            with clock("tantivy writer"):
+                writer = self._index.writer(_WRITER_HEAP, 1)
             try:
                 gone = [int(slot) for slot in removed]
                 for i in range(0, len(gone), _ADD_BATCH):
@@ -69,22 +73,32 @@ class KeywordStore:
                     if pending >= _ADD_BATCH:
                         writer.commit()
                         pending = 0
-                writer.commit()
-                writer.wait_merging_threads()
+                with clock("tantivy commit"):
+                    writer.commit()
+                with clock("tantivy wait_merging_threads"):
+                    writer.wait_merging_threads()
             except BaseException:
                 writer.rollback()
                 raise
-        self._index.reload()
+        with clock("tantivy reload"):
+            self._index.reload()
 
     def reload(self) -> None:
         """See what another process committed to the same folder."""
         self._index.reload()
 
-    def snapshot(self, *, stems_of=None, total_length: int = 0) -> KeywordIndex:
+    def snapshot(self, *, stems_of=None, total_length: int = 0, vocabulary: frozenset[str] | None = None,
+                 clock: StepClock | None = None) -> KeywordIndex:
         """The last committed state, for searching; `stems_of` (slots → stems) and the total
-        length of all passages let it score its best hits exactly (see KeywordIndex.top)."""
-        searcher = self._index.searcher()
-        vocabulary = frozenset(t for t, _n in searcher.terms_with_prefix(STEMS_FIELD, "")) - {EMPTY_STEM}
+        length of all passages let it score its best hits exactly (see KeywordIndex.top).
+        `vocabulary`: the indexed stems as the caller knows them (the last snapshot's and what
+        was added since), so an update does not read every term of the index again."""
+        clock = clock or StepClock()
+        with clock("tantivy searcher"):
+            searcher = self._index.searcher()
+        if vocabulary is None:
+            with clock("vocabulary of all terms"):
+                vocabulary = frozenset(t for t, _n in searcher.terms_with_prefix(STEMS_FIELD, "")) - {EMPTY_STEM}
         size = searcher.num_docs
         return KeywordIndex(searcher, self.schema, vocabulary, stems_of=stems_of,
                             average_length=total_length / size if size else 1.0)

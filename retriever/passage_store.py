@@ -37,9 +37,12 @@ CREATE TABLE IF NOT EXISTS passages (
     stems BLOB NOT NULL DEFAULT x'', length INTEGER NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS passages_by_id ON passages(chunk_id);
 CREATE INDEX IF NOT EXISTS passages_in_order ON passages(doc_id, position);
+CREATE INDEX IF NOT EXISTS passages_unpublished ON passages(slot) WHERE indexed = 0;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 _BATCH = 900  # SQLite's limit on bound parameters is 999 in older builds
+# meta keys: kept by publish, so an update reads them instead of counting every published row
+_COUNT, _LENGTH = "published_count", "published_length"
 
 
 def _passage(slot_row: tuple) -> Passage:
@@ -114,16 +117,37 @@ class PassageStore:
         return slots
 
     def publish(self, added: list[int], removed: list[int], meta: dict[str, str]) -> None:
-        """Make `added` visible, delete `removed` and record `meta`, in one transaction."""
+        """Make `added` visible, delete `removed` and record `meta`, in one transaction. The count
+        and total length of the published passages move with them (no update counts every row)."""
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
+        count, length = self._published_sums(db)
+        gained = self._sums(db, added, indexed=0)
+        lost = self._sums(db, removed, indexed=1)
         for i in range(0, len(added), _BATCH):
             part = added[i:i + _BATCH]
             db.execute(f"UPDATE passages SET indexed = 1 WHERE slot IN ({','.join('?' * len(part))})", part)
         self._delete(db, removed)
-        for k, v in meta.items():
+        sums = {_COUNT: str(count + gained[0] - lost[0]), _LENGTH: str(length + gained[1] - lost[1])}
+        for k, v in {**meta, **sums}.items():
             db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (k, v))
         db.execute("COMMIT")
+
+    @staticmethod
+    def _sums(db: sqlite3.Connection, slots: list[int], *, indexed: int) -> tuple[int, int]:
+        """How many of these slots are stored with this `indexed` flag, and their total length."""
+        count = length = 0
+        for i in range(0, len(slots), _BATCH):
+            part = slots[i:i + _BATCH]
+            n, total = db.execute(f"SELECT COUNT(*), COALESCE(SUM(length), 0) FROM passages WHERE indexed = ? "
+                                  f"AND slot IN ({','.join('?' * len(part))})", [indexed, *part]).fetchone()
+            count, length = count + n, length + total
+        return count, length
+
+    @staticmethod
+    def _published_sums(db: sqlite3.Connection) -> tuple[int, int]:
+        rows = dict(db.execute("SELECT key, value FROM meta WHERE key IN (?, ?)", (_COUNT, _LENGTH)))
+        return int(rows.get(_COUNT, 0)), int(rows.get(_LENGTH, 0))
 
     def drop(self, slots: list[int]) -> None:
         """Delete these rows (unpublished leftovers of an interrupted update)."""
@@ -144,8 +168,13 @@ class PassageStore:
         """Slots written by an update that never published them."""
         return [r[0] for r in self._db().execute("SELECT slot FROM passages WHERE indexed = 0")]
 
+    def published_count(self) -> int:
+        """How many passages are published."""
+        return self._published_sums(self._db())[0]
+
     def published_ids(self) -> dict[str, int]:
-        """Chunk id → slot of every published passage."""
+        """Chunk id → slot of every published passage (reads every row: an update asks `slots`
+        about the ids it concerns instead, and lists them all only when something was deleted)."""
         return dict(self._db().execute("SELECT chunk_id, slot FROM passages WHERE indexed = 1"))
 
     def changed_at(self, slots: list[int]) -> dict[int, int]:
@@ -207,7 +236,7 @@ class PassageStore:
 
     def total_length(self) -> int:
         """Stems in all published passages together (BM25's average length is this over their count)."""
-        return int(self._db().execute("SELECT COALESCE(SUM(length), 0) FROM passages WHERE indexed = 1").fetchone()[0])
+        return self._published_sums(self._db())[1]
 
     def passages(self, slots: Iterable[int]) -> dict[int, Passage]:
         """Slot → Passage for those slots that are stored (a passage deleted since is left out)."""
