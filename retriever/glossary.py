@@ -40,12 +40,16 @@ class Expansion:
     """
 
     language: str
-    terms: tuple[str, ...]
+    # the added terms, one group per concept named (and per English phrase translated): search
+    # weighs each group as one term, so a concept with many variants does not outweigh the others
+    groups: tuple[tuple[str, ...], ...]
     concepts: tuple[str, ...]
     dutch: tuple[str, ...] = ()
-    # the same terms, one group per concept named (and per English phrase translated): search
-    # weighs each group as one term, so a concept with many variants does not outweigh the others
-    groups: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """Every added term once, in order."""
+        return tuple(dict.fromkeys(t for g in self.groups for t in g))
 
     @property
     def text(self) -> str:
@@ -123,28 +127,18 @@ class Glossary:
         language = language or detect_language(query)
         tokens = self.normaliser.tokens(query)
         hit = sorted(self._phrases.matches(tokens))
-        terms: list[str] = []
         groups: list[tuple[str, ...]] = []
         for i in hit:
-            group = []
-            for phrase in [*self._dutch_terms[i], *(self._english_terms[i] if language == "nl" else [])]:
-                n = " ".join(phrase)
-                if n and not _contains(tokens, phrase):
-                    group.append(n)
-                    if n not in terms:
-                        terms.append(n)
+            group = tuple(" ".join(p) for p in [*self._dutch_terms[i], *(self._english_terms[i] if language == "nl" else [])]
+                          if p and not _contains(tokens, p))
             if group:
-                groups.append(tuple(group))
+                groups.append(group)
         dutch: list[str] = []
         if language == "en":
-            for j in sorted(self._en_phrases.matches(tokens)):
-                words = self._en_nl[j][1].split()
-                terms.extend(w for w in words if w not in terms)
-                groups.append(tuple(words))
+            groups += [tuple(self._en_nl[j][1].split()) for j in sorted(self._en_phrases.matches(tokens))]
             for i in hit:
                 dutch += [t for t in self.concepts[i].get("nl", [])[:1] if t not in dutch]
-        return Expansion(language, tuple(terms), tuple(self.concepts[i].get("id", str(i)) for i in hit), tuple(dutch),
-                         tuple(groups))
+        return Expansion(language, tuple(groups), tuple(self.concepts[i].get("id", str(i)) for i in hit), tuple(dutch))
 
     def dutch_terms(self, query: str) -> list[str]:
         """Dutch words for an English query (for the dense query), in order of appearance."""

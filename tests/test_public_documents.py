@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from ingest.clean import page_paragraphs
-from ingest.pipeline import ingest, read_pages
+from ingest.pipeline import read_pages
 from ingest.read_text import read_text
 
-from .conftest import SHARED
+from .conftest import SHARED, ingested_settings
 
 EXTRA = SHARED / "corpus-extra"
 # Kamervragen about youth-care providers' finances, answered by the state secretary (3 pages)
@@ -77,19 +77,13 @@ def test_markdown_reads_as_its_text():
 def public_answerer(tmp_path_factory, embedder):
     """An index of the parliamentary question and the law's first chapter (its definitions and
     duties: the whole law takes minutes to embed), and the answerer over it."""
-    from rodedraad.assemble import build_parts, open_glossary, open_index, open_searcher, open_themes
-    from rodedraad.settings import Settings
+    from rodedraad.assemble import build_parts, open_index, open_searcher
 
     folder = tmp_path_factory.mktemp("public-docs")
     law = JEUGDWET.read_text(encoding="utf-8")
     (folder / "jeugdwet.md").write_text(law[: law.index("### Artikel  2.1 ")], encoding="utf-8")
     (folder / KAMERVRAAG.name).write_bytes(KAMERVRAAG.read_bytes())
-    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("public-index"), rate_limit_per_minute=0)
-    index = open_index(settings, embedder=embedder, create=True)
-    glossary = open_glossary(settings)
-    report = ingest([folder], index=index, normalise=glossary.normaliser, tag_themes=open_themes(settings, glossary),
-                    chunk_tokens=settings.chunk_tokens, progress=False)
-    assert not report.failed, report.failed
+    settings = ingested_settings(tmp_path_factory.mktemp("public-index"), [folder], embedder)
     searcher = open_searcher(settings, index=open_index(settings, embedder=embedder))
     return build_parts(settings, searcher=searcher).answerer.inner
 
