@@ -124,6 +124,19 @@ def test_no_quote_opens_with_a_code_or_debris(dev):
             assert not re.match(r"^[®©™*■□●]", unit), (item["id"], unit)
 
 
+def test_no_answer_leads_with_a_question(dev):
+    """A report's research questions ("… een aantal subvragen: 1. Wat is …?") and a Kamervraag's
+    questions ask; the lead is a unit that answers."""
+    asks = re.compile(r"\?[\s”’\"')\]]*$")
+    for item, a in dev:
+        if a.abstained or not a.citations:
+            continue
+        parts = [" ".join(p.split()) for p in a.citations[0].quote.split(" … ")]
+        assert not asks.search(parts[0]), (item["id"], parts[0])
+        items = parts[1:] if parts[0].endswith(":") else []
+        assert 2 * sum(bool(asks.search(p)) for p in items) <= len(items), (item["id"], parts)
+
+
 def test_points_come_from_passages_of_their_own(dev):
     """The lead and each supporting point cite a different passage (a message of several
     questions may quote a passage again for a later question)."""

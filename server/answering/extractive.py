@@ -112,6 +112,18 @@ def _window_unit_scores(window_scores: np.ndarray, units: int) -> np.ndarray:
 
 
 
+def _asking(units: Sequence[Unit]) -> set[int]:
+    """Units that ask rather than answer: a sentence or list item ending in "?", and a lead-in
+    whose items are mostly questions (a report's research questions: "… een aantal subvragen:")."""
+    out = {j for j, u in enumerate(units) if u.kind != "lead_in" and _ASKS.search(u.display)}
+    for j, u in enumerate(units):
+        if u.kind == "lead_in":
+            items = [i for i in range(j + 1, len(units)) if units[i].lead_in == j]
+            if items and 2 * sum(i in out for i in items) > len(items):
+                out.add(j)
+    return out
+
+
 def score_units(hits: Sequence[Hit], window_scores: Callable[[Hit], np.ndarray],
                 stems_of: Callable[[str], Sequence[str]], own: dict[str, float], extra: dict[str, float],
                 shape: QuestionShape) -> list[Candidate]:
@@ -120,6 +132,7 @@ def score_units(hits: Sequence[Hit], window_scores: Callable[[Hit], np.ndarray],
     for h_i, hit in enumerate(hits[:PASSAGES]):
         units = split_units(hit.passage.text)
         sem = _window_unit_scores(window_scores(hit), len(units))
+        asking = _asking(units)
         for j, u in enumerate(units):
             if u.words < 3 or _ONLY_BRACKETS.match(u.display):
                 continue
@@ -137,7 +150,7 @@ def score_units(hits: Sequence[Hit], window_scores: Callable[[Hit], np.ndarray],
                 score += 0.1
             if _VOICED.match(u.display):
                 score -= VOICE
-            if u.asked or (u.kind == "sentence" and _ASKS.search(u.display)):
+            if u.asked or j in asking:
                 score -= ASKED
             out.append(Candidate(h_i, j, u, lex, float(sem[j]), score))
     return out
@@ -162,8 +175,8 @@ def _whole(c: Candidate, units: tuple[Unit, ...], with_list: bool) -> tuple[int,
         return (lead, *items) if with_list else (lead, j)
     if u.text.endswith(":"):
         return None  # a lead-in whose items are elsewhere
-    if j == len(units) - 1 and not _ENDED.search(u.text):
-        return None  # cut off by the passage's end (a chunk or page border): not a whole sentence
+    if not _ENDED.search(u.text):
+        return None  # cut off by the passage's end (a chunk or page border), or a heading: not a whole sentence
     if _ANAPHOR.match(_ELIDED.sub("", u.display)) or goes_on(u.display):
         prev = units[j - 1] if j > 0 else None
         if prev is not None and prev.kind == "sentence" and prev.paragraph == u.paragraph \
