@@ -14,6 +14,7 @@ from retriever.evaluate import load_items, quote_found
 from server.answering.answerer import Turn
 from retriever.question import question_shape
 from server.answering.evidence import has_quantity
+from server.answering.extractive import reader_text
 from server.answering.quality import answer_metrics, answer_rows, quoted_units, structure_problems
 
 from .conftest import DEV_SET
@@ -122,6 +123,19 @@ def test_no_quote_opens_with_a_code_or_debris(dev):
             assert not re.match(r"^[(\[][^()]*[)\]][.;,]?$", unit), (item["id"], unit)
             assert not re.match(r"^\((FG|INT|R)\b", unit), (item["id"], unit)
             assert not re.match(r"^[®©™*■□●]", unit), (item["id"], unit)
+
+
+@pytest.mark.parametrize("display, shown", [
+    ("Doel van dit onderzoek Met dit onderzoek wilden we nagaan wat de impact is.",
+     "Met dit onderzoek wilden we nagaan wat de impact is."),
+    ("Commentaar op calamiteitenonderzoek Er is ook commentaar op de manier van onderzoeken.",
+     "Er is ook commentaar op de manier van onderzoeken."),
+    # a proper name runs on in capitals, not into a sentence: nothing is dropped
+    ("De Inspectie Gezondheidszorg en Jeugd en het Toezicht Sociaal Domein werken samen.", None),
+    ("In het algemeen geldt dat calamiteiten gemeld moeten worden.", None),
+])
+def test_a_heading_run_into_its_first_sentence_is_not_shown(display, shown):
+    assert reader_text(display) == (shown or display)
 
 
 def test_no_answer_leads_with_a_question(dev):

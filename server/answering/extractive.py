@@ -35,6 +35,14 @@ _ASKS = re.compile(r"\?[\s”’\"')\]]*$")
 _LEADING_DEBRIS = re.compile(r"^[^\w“‘\"'(\[€$.…]+")
 # An interview or focus-group code that the PDF put before the next sentence.
 _LEADING_SPEAKER = re.compile(r"^\((?:FG|INT|R|Resp)\b[^()]{0,40}\)\s*(?=\S)")
+# A section heading the PDF ran into its paragraph's first sentence ("Doel van dit onderzoek Met dit
+# onderzoek wilden we …"): a capitalised phrase without punctuation, then a lower-case word and a
+# capitalised word that opens Dutch sentences. Proper names ("Inspectie Gezondheidszorg en Jeugd")
+# do not continue with one of these words.
+_RUN_IN_HEADING = re.compile(
+    r"^[A-Z\u00C0-\u00DE][^.!?:;()“”\"\n]{2,80}?[a-z\u00DF-\u00FF]\s+"
+    r"(?=(?:De|Het|Een|Dit|Deze|Dat|Die|Ook|Met|In|Uit|Op|Voor|Bij|Naast|Daarnaast|Om|Er|We|Wij|Zij|Ze|Hij|"
+    r"Als|Wanneer|Door|Na|Tot|Zo|Toch|Maar|Hierbij|Hierin|Daarbij|Daarom|Vanuit|Volgens|Uiteindelijk)\s+[a-z\u00DF-\u00FF])")
 # A unit that is only a bracketed code ("(INT Friesland 1)", "(zie bijlage 2)") says nothing on its own.
 _ONLY_BRACKETS = re.compile(r"^[(\[][^()\[\]]*[)\]][.;,]?$")
 # A sentence that leans on the one before it ("Dat …", "Daarop …", "(...) Dat …") is not quoted alone.
@@ -187,11 +195,11 @@ def _whole(c: Candidate, units: tuple[Unit, ...], with_list: bool) -> tuple[int,
 
 
 def reader_text(display: str) -> str:
-    """A unit as it is shown: OCR debris ("®*Tot de …") and a speaker code ("(INT TSD, Nivel)")
-    in front of its first word dropped. Here, not in `retriever.units.clean_display`: the
-    windows are embedded from that display, and moving this there re-embeds them and shifted
-    retrieval (tune r@5 0.722 → 0.732, check r@4000c 0.635 → 0.616), so it stays presentation."""
-    return _LEADING_DEBRIS.sub("", _LEADING_SPEAKER.sub("", display))
+    """A unit as it is shown: OCR debris ("®*Tot de …"), a speaker code ("(INT TSD, Nivel)") and a
+    run-in section heading in front of its first sentence dropped. Here, not in
+    `retriever.units.clean_display`: the windows are embedded from that display, and moving this
+    there re-embeds them and shifted retrieval (tune r@5 0.722 → 0.732, check r@4000c 0.635 → 0.616), so it stays presentation."""
+    return _RUN_IN_HEADING.sub("", _LEADING_DEBRIS.sub("", _LEADING_SPEAKER.sub("", display)))
 
 
 def _quote(c: Candidate, indices: tuple[int, ...], units: tuple[Unit, ...]) -> Quote | None:
