@@ -42,7 +42,8 @@ _LEADING_SPEAKER = re.compile(r"^\((?:FG|INT|R|Resp)\b[^()]{0,40}\)\s*(?=\S)")
 _RUN_IN_HEADING = re.compile(
     r"^[A-Z\u00C0-\u00DE][^.!?:;()“”\"\n]{2,80}?[a-z\u00DF-\u00FF]\s+"
     r"(?=(?:De|Het|Een|Dit|Deze|Dat|Die|Ook|Met|In|Uit|Op|Voor|Bij|Naast|Daarnaast|Om|Er|We|Wij|Zij|Ze|Hij|"
-    r"Als|Wanneer|Door|Na|Tot|Zo|Toch|Maar|Hierbij|Hierin|Daarbij|Daarom|Vanuit|Volgens|Uiteindelijk)\s+[a-z\u00DF-\u00FF])")
+    r"Als|Wanneer|Door|Na|Tot|Zo|Toch|Maar|Ik|Je|Men|Nu|Dan|Soms|Vaak|Hierbij|Hierin|Daarbij|Daarom|Vanuit|Volgens|"
+    r"Uiteindelijk)\s+[a-z\u00DF-\u00FF])")
 # A unit that is only a bracketed code ("(INT Friesland 1)", "(zie bijlage 2)") says nothing on its own.
 _ONLY_BRACKETS = re.compile(r"^[(\[][^()\[\]]*[)\]][.;,]?$")
 # A sentence that leans on the one before it ("Dat …", "Daarop …", "(...) Dat …") is not quoted alone.
