@@ -9,7 +9,7 @@ units. Both split the same way, so a quoted unit is always one the index has a v
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 # Abbreviations after which a full stop does not end a sentence (Dutch and English, folded).
@@ -43,15 +43,15 @@ class Unit:
 
     `text`: the raw words (OCR spellings and glyphs kept: quotes must match the passage);
     `display`: the same without bullet glyphs and speaker codes; `lead_in`: for a list item,
-    the index of its list's lead-in unit ("… de volgende:"), else -1; `asked`: the unit is part of
-    a question the document answers (parliamentary questions: "Vraag 3" up to "Antwoord 3")."""
+    the index of its list's lead-in unit ("… de volgende:"), else -1; `asked`: the unit asks rather
+    than answers (see `_mark_asked`)."""
 
     text: str
     display: str
     paragraph: int
     kind: str  # sentence | item | lead_in
     lead_in: int = -1
-    asked: bool = False  # part of a question put to the document's author ("Vraag 3 …" up to "Antwoord 3")
+    asked: bool = False  # a question, or part of one put to the document's author
 
     @property
     def words(self) -> int:
@@ -126,18 +126,27 @@ _ASKED_FROM = re.compile(r"^(?:vraag|question|q)\s*\d{1,3}[a-z]?[.:]?$", re.I)
 _ASKED_UNTIL = re.compile(r"^(?:antwoord|answer|a)\s*\d{1,3}[a-z]?[.:]?$", re.I)
 
 
+# A unit that ends in a question mark, behind closing quotes or brackets.
+_ASKS = re.compile(r"\?[\s”’\"')\]]*$")
+
+
 def _mark_asked(units: tuple[Unit, ...]) -> tuple[Unit, ...]:
-    """Mark the units between a question's heading and its answer's heading as asked."""
-    out, asked = [], False
+    """Mark the units that ask rather than answer: those between a question's heading and its
+    answer's heading ("Vraag 3" … "Antwoord 3": "Zo ja, graag een toelichting." asks too), a
+    sentence or list item ending in "?", and a lead-in whose items mostly do (a report's research
+    questions: "… een aantal subvragen:")."""
+    asked, within = [], False
     for u in units:
-        if _ASKED_FROM.match(u.display):
-            asked = True
-        elif _ASKED_UNTIL.match(u.display):
-            asked = False
-        elif asked:
-            u = Unit(u.text, u.display, u.paragraph, u.kind, u.lead_in, asked=True)
-        out.append(u)
-    return tuple(out)
+        if _ASKED_FROM.match(u.display) or _ASKED_UNTIL.match(u.display):
+            within = bool(_ASKED_FROM.match(u.display))
+            asked.append(False)
+        else:
+            asked.append(within or (u.kind != "lead_in" and bool(_ASKS.search(u.display))))
+    for j, u in enumerate(units):
+        items = [i for i in range(j + 1, len(units)) if units[i].lead_in == j] if u.kind == "lead_in" else []
+        if items and 2 * sum(asked[i] for i in items) > len(items):
+            asked[j] = True
+    return tuple(replace(u, asked=True) if a else u for u, a in zip(units, asked))
 
 
 _TITLE_WORDS = 8  # a list item this short can be a title with its text in the paragraph below

@@ -39,3 +39,16 @@ def test_sentences_do_not_end_at_abbreviations():
     assert [u.display for u in units] == [
         "Dit blijkt o.a. uit de brief (d.d. 30 mei 2016) en uit Mitchell et al. (2016).",
         "Zie bijv. hoofdstuk 2.", "Het tweede punt volgt."]
+
+
+def test_questions_and_a_list_of_research_questions_are_marked_asked():
+    """A report's research questions ask; the sentence that says how they were answered and the
+    Toezine's list of recommendations do not."""
+    units = split_units(
+        "Om deze vraag te kunnen beantwoorden, beantwoorden we een aantal subvragen:\n\n"
+        "1. Wat is de beleidstheorie van de inspecties?\n\n2. Wat is reeds bekend in de literatuur?\n\n"
+        "3. Hoe sluit de beleidstheorie aan bij de praktijk?\n\n"
+        "Wat vinden professionals ervan? Dat beantwoorden we in hoofdstuk 4.")
+    assert [(u.kind, u.asked) for u in units] == [
+        ("lead_in", True), ("item", True), ("item", True), ("item", True), ("sentence", True), ("sentence", False)]
+    assert not any(u.asked for u in split_units(TOEZINE))

@@ -26,10 +26,9 @@ MAX_UNIT_CHARS = 900  # a quoted unit with its list, at most
 # How a unit's score weighs meaning (best window cosine), words (coverage) and its passage's rank.
 MEANING, WORDS, RANK = 4.0, 0.5, 0.4  # chosen on the tune fold (support cited and lead)
 VOICE = 0.3  # what a quoted respondent's words lose against the report's own (read on the tune fold)
-# A sentence that asks a question answers none: the questions of a Kamervraag ("Vraag 3 Welke stappen
+# A unit that asks (`Unit.asked`) answers none: the questions of a Kamervraag ("Vraag 3 Welke stappen
 # neemt u …?", and its "Zo ja, graag een toelichting."), a report's research questions, a respondent's.
 ASKED = 1.0  # tune: lead 0.423 → 0.433, support and check unchanged; 0.3 and 5.0 give the same
-_ASKS = re.compile(r"\?[\s”’\"')\]]*$")
 
 # Symbols OCR leaves before a unit's first word (registered marks, stars, boxes); quotes and brackets stay.
 _LEADING_DEBRIS = re.compile(r"^[^\w“‘\"'(\[€$.…]+")
@@ -121,18 +120,6 @@ def _window_unit_scores(window_scores: np.ndarray, units: int) -> np.ndarray:
 
 
 
-def _asking(units: Sequence[Unit]) -> set[int]:
-    """Units that ask rather than answer: a sentence or list item ending in "?", and a lead-in
-    whose items are mostly questions (a report's research questions: "… een aantal subvragen:")."""
-    out = {j for j, u in enumerate(units) if u.kind != "lead_in" and _ASKS.search(u.display)}
-    for j, u in enumerate(units):
-        if u.kind == "lead_in":
-            items = [i for i in range(j + 1, len(units)) if units[i].lead_in == j]
-            if items and 2 * sum(i in out for i in items) > len(items):
-                out.add(j)
-    return out
-
-
 def score_units(hits: Sequence[Hit], window_scores: Callable[[Hit], np.ndarray],
                 stems_of: Callable[[str], Sequence[str]], own: dict[str, float], extra: dict[str, float],
                 shape: QuestionShape) -> list[Candidate]:
@@ -141,7 +128,6 @@ def score_units(hits: Sequence[Hit], window_scores: Callable[[Hit], np.ndarray],
     for h_i, hit in enumerate(hits[:PASSAGES]):
         units = split_units(hit.passage.text)
         sem = _window_unit_scores(window_scores(hit), len(units))
-        asking = _asking(units)
         for j, u in enumerate(units):
             if u.words < 3 or _ONLY_BRACKETS.match(u.display):
                 continue
@@ -159,7 +145,7 @@ def score_units(hits: Sequence[Hit], window_scores: Callable[[Hit], np.ndarray],
                 score += 0.1
             if _VOICED.match(u.display):
                 score -= VOICE
-            if u.asked or j in asking:
+            if u.asked:
                 score -= ASKED
             out.append(Candidate(h_i, j, u, lex, float(sem[j]), score))
     return out
@@ -185,7 +171,7 @@ def _whole(c: Candidate, units: tuple[Unit, ...], with_list: bool) -> tuple[int,
     if u.text.endswith(":"):
         return None  # a lead-in whose items are elsewhere
     if not _ENDED.search(u.text):
-        return None  # cut off by the passage's end (a chunk or page border), or a heading: not a whole sentence
+        return None  # cut off by the passage's end (a chunk or page border), or a heading: no whole sentence
     if _ANAPHOR.match(_ELIDED.sub("", u.display)) or goes_on(u.display):
         prev = units[j - 1] if j > 0 else None
         if prev is not None and prev.kind == "sentence" and prev.paragraph == u.paragraph \
@@ -199,7 +185,9 @@ def reader_text(display: str) -> str:
     """A unit as it is shown: OCR debris ("®*Tot de …"), a speaker code ("(INT TSD, Nivel)") and a
     run-in section heading in front of its first sentence dropped. Here, not in
     `retriever.units.clean_display`: the windows are embedded from that display, and moving this
-    there re-embeds them and shifted retrieval (tune r@5 0.722 → 0.732, check r@4000c 0.635 → 0.616), so it stays presentation."""
+    there re-embeds them and shifted retrieval (tune r@5 0.722 → 0.732, check r@4000c 0.635 →
+    0.616), so it stays presentation. A heading as a paragraph of its own in ingestion (the
+    mechanism that puts it there) was tried too: tune r@5 0.739 → 0.722, English 0.667 → 0.619."""
     return _RUN_IN_HEADING.sub("", _LEADING_DEBRIS.sub("", _LEADING_SPEAKER.sub("", display)))
 
 
