@@ -126,6 +126,11 @@ class PassageTable:
         found = self.store.passages(slots)
         return [found.get(int(s)) for s in slots]
 
+    def chunk_ids_at(self, slots) -> list[str | None]:
+        """The chunk ids at these slots, in order (None for one deleted since this table was made)."""
+        found = self.store.chunk_ids(slots)
+        return [found.get(int(s)) for s in slots]
+
     def slots_of(self, chunk_ids) -> dict[str, int]:
         """Chunk id → slot, for those ids the table holds."""
         return self.store.slots(chunk_ids)

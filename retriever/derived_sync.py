@@ -1,5 +1,5 @@
-"""Brings the passage store and the keyword index in step with the Chroma collection, by the
-passages that changed: new ids, ids gone, and passages rewritten in place under the same id
+"""Brings the passage store, the keyword index and the copy of the vectors in step with the
+Chroma collection, by the passages that changed: new ids, ids gone, and passages rewritten in place under the same id
 (their `changed_at` metadata moved). Nothing is rebuilt whole because one report changed.
 
 Several processes on one host share one folder (the workers of `rodedraad serve`): an update
@@ -16,21 +16,26 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .index import CHANGED_AT, ReportIndex
+import numpy as np
+
+from .index import CHANGED_AT, ReportIndex, window_ids
 from .keyword import ANALYSIS_VERSION, KeywordIndex
 from .keyword_store import KeywordStore
 from .normalise import Normaliser
 from .passage_store import PassageStore
 from .steps import StepClock
+from .units import windows as unit_windows
+from .vector_copy import VectorCopy
 
 log = logging.getLogger(__name__)
 
 # Part of the folder's identity: change how passages are stored or analysed, and it is refilled.
-_FORMAT = f"7/{ANALYSIS_VERSION}"
+_FORMAT = f"8/{ANALYSIS_VERSION}"
 # Passages stamped this long before the newest stamp seen are compared again: a write stamped
 # earlier may land later (a batch in flight; ReportIndex stamps just before it writes).
 _RESTAMP_MARGIN_NS = 10 * 10**9
 _LOAD_BATCH = 5_000  # passages per step when a new folder is filled from the whole collection
+_VECTOR_BATCH = 1_000  # ids per Chroma get of vectors
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,7 @@ class DerivedSync:
         self.normaliser = normaliser
         self.passages = PassageStore(self.folder / "passages.sqlite3")
         self.keywords = KeywordStore(self.folder / "tantivy")
+        self.vectors = VectorCopy(self.folder / "vectors.sqlite3")
 
     def applied(self) -> str:
         """The collection generation the folder is in step with ('' for none, or another format)."""
@@ -75,6 +81,7 @@ class DerivedSync:
             if full:
                 self.keywords.clear()
                 self.passages.clear()
+                self.vectors.clear()
                 self.passages.set_meta("identity", identity)
             with clock("unpublished"):
                 leftovers = self.passages.unpublished()
@@ -112,6 +119,26 @@ class DerivedSync:
             self.passages.publish(slots, removed, meta)
         return slots, stems
 
+    def _copy_vectors(self, index: ReportIndex, records: list[tuple[str, str, dict]]) -> None:
+        """Copy these passages' vectors and window vectors from the collection (the windows are
+        written before their passage, so a passage seen here has its windows in place)."""
+        ids = [cid for cid, _text, _meta in records]
+        own: dict[str, np.ndarray] = {}
+        for i in range(0, len(ids), _VECTOR_BATCH):
+            own.update(index.vectors(ids[i:i + _VECTOR_BATCH]))
+        wanted = {cid: window_ids(cid, len(unit_windows(text or ""))) for cid, text, _meta in records} \
+            if index.windows is not None else {}
+        flat = [w for ws in wanted.values() for w in ws]
+        windows: dict[str, np.ndarray] = {}
+        for i in range(0, len(flat), _VECTOR_BATCH):
+            windows.update(index.window_vectors(flat[i:i + _VECTOR_BATCH]))
+        copied = {}
+        for cid in ids:
+            if cid in own:  # gone from the collection since it was listed: not copied
+                rows = [windows[w] for w in wanted.get(cid, ()) if w in windows]
+                copied[cid] = (own[cid], np.stack(rows) if rows else None)
+        self.vectors.put(copied)
+
     def _newest(self, records, since: int) -> int:
         return max([since] + [int((m or {}).get(CHANGED_AT) or 0) for _c, _t, m in records])
 
@@ -122,10 +149,12 @@ class DerivedSync:
             batch.append(record)
             if len(batch) >= _LOAD_BATCH:
                 newest = self._newest(batch, newest)
+                self._copy_vectors(index, batch)
                 self._apply(batch, [], {})
                 total += len(batch)
                 batch = []
         newest = self._newest(batch, newest)
+        self._copy_vectors(index, batch)
         self._apply(batch, [], {"generation": generation, CHANGED_AT: str(newest)})
         return SyncReport(total + len(batch), 0, True)
 
@@ -157,6 +186,10 @@ class DerivedSync:
             for cid, text, meta in index.passages_by_id(rewritten):
                 removed.append(known[cid])
                 records.append((cid, text, meta))
+        with clock("chroma vectors of the added"):
+            gone = set(self.passages.chunk_ids(removed).values()) - {cid for cid, _t, _m in records}
+            self.vectors.drop(gone)
+            self._copy_vectors(index, records)
         slots, stems = self._apply(records, removed, {"generation": generation,
                                                       CHANGED_AT: str(self._newest(records, since))}, clock)
         return SyncReport(len(records), len(removed), False, tuple(slots), tuple(removed), listed=True,

@@ -81,8 +81,8 @@ class HybridRetriever:
         self.reranker = reranker
         self.derived = DerivedState(index, self.normaliser, keyword_dir, check_seconds)
         self.questions = QuestionAnalyser(glossary, self.derived)
-        self._vectors = PassageVectors(index, self.derived.sync.passages.chunk_ids)
-        self._windows = WindowVectors(index)
+        self._vectors = PassageVectors(index, self.derived.sync.passages.chunk_ids, self.derived.sync.vectors)
+        self._windows = WindowVectors(index, copy=self.derived.sync.vectors)
         self._recent = threading.local()  # the answer layer scores windows with the vector search just made
         self._vec_lock = threading.Lock()
         # Suggested and repeated questions (and a follow-up's retries) skip the model, which is most
@@ -202,14 +202,19 @@ class HybridRetriever:
             candidates = np.array(sorted(set(dense) | set(keyword) | set(by_window)), dtype=np.int64)
         if not len(candidates):
             return []
-        found = table.passages_at(candidates)
-        if any(p is None for p in found):  # deleted since this table was made (an update is landing)
-            keep = np.array([p is not None for p in found], dtype=bool)
-            candidates, found = candidates[keep], [p for p in found if p is not None]
+        ids = table.chunk_ids_at(candidates)  # the passages themselves are read only for the hits
+        if any(cid is None for cid in ids):  # deleted since this table was made (an update is landing)
+            keep = np.array([cid is not None for cid in ids], dtype=bool)
+            candidates, ids = candidates[keep], [cid for cid in ids if cid is not None]
             if not len(candidates):
                 return []
+        slot_of = dict(zip(ids, candidates.tolist()))
+
+        def texts(wanted: list[str]) -> dict[str, str]:
+            return {p.chunk_id: p.text for p in table.passages_at([slot_of[c] for c in wanted]) if p is not None}
+
         own = self._vectors.similarities(candidates, qvec)
-        best = self._windows.best(found, qvec)
+        best = self._windows.best(ids, qvec, texts)
         best = np.where(np.isnan(best), own, best)  # a passage without windows is its own window
         combined = self.weights.passage * own + self.weights.window * best
         words = np.array([keyword.get(int(i), 0.0) for i in candidates], dtype=np.float32)
@@ -222,16 +227,20 @@ class HybridRetriever:
             order = [where[slot] for slot in reranked]
         hits: list[Hit] = []
         kept: list[frozenset] = []
-        for i in order:
-            p = found[i]
-            sh = shingles(p.text)
-            if any(is_near_duplicate_shingles(sh, other) for other in kept):
-                continue
-            kept.append(sh)
-            hit_ranks = {name: int(r[i]) for name, r in ranks.items() if r[i] > 0}
-            hits.append(Hit(passage=p, score=float(fused[i]), ranks=hit_ranks, relevance=float(own[i])))
-            if len(hits) >= k:
-                break
+        step = k + 5  # passages read per round, best first: near-duplicates are few
+        for start in range(0, len(order), step):
+            part = order[start:start + step]
+            for i, p in zip(part, table.passages_at(candidates[part])):
+                if p is None:
+                    continue
+                sh = shingles(p.text)
+                if any(is_near_duplicate_shingles(sh, other) for other in kept):
+                    continue
+                kept.append(sh)
+                hit_ranks = {name: int(r[i]) for name, r in ranks.items() if r[i] > 0}
+                hits.append(Hit(passage=p, score=float(fused[i]), ranks=hit_ranks, relevance=float(own[i])))
+                if len(hits) >= k:
+                    return hits
         return hits
 
     def _by_window(self, table: PassageTable, qvec: np.ndarray, mask: np.ndarray | None) -> dict[int, float]:

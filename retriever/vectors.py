@@ -1,8 +1,8 @@
 """Passage vectors in memory, by passage slot (retriever/passage_store.py).
 
 Filtered searches score the allowed passages exactly instead of using Chroma's `where` path
-(slow at scale) or oversampling. Vectors are fetched from Chroma the first time a passage is
-needed and kept as float16 (77 MB at 100k passages once all are touched). They live in blocks
+(slow at scale) or oversampling. Vectors are read the first time a passage is needed, from the
+keyword folder's copy (retriever/vector_copy.py) or else from Chroma, and kept as float16 (77 MB at 100k passages once all are touched). They live in blocks
 of `_BLOCK` slots: a new report's slots past the last block add a block and never copy the
 vectors kept (copying 100k rows stalled the search that first met a new report by 0.3 s); a
 block's rows never touched cost nothing (the OS allocates its pages lazily). Slots are never
@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from .index import ReportIndex
+from .vector_copy import VectorCopy
 
 _FETCH_BATCH = 5000
 _BLOCK = 65_536  # slots per block: 48 MB of address space at 384 dimensions, resident only where touched
@@ -24,9 +25,11 @@ _BLOCK = 65_536  # slots per block: 48 MB of address space at 384 dimensions, re
 class PassageVectors:
     """Vectors of passages by slot, filled on demand; `chunk_ids` names the passage at each slot."""
 
-    def __init__(self, index: ReportIndex, chunk_ids: Callable[[Iterable[int]], dict[int, str]]) -> None:
+    def __init__(self, index: ReportIndex, chunk_ids: Callable[[Iterable[int]], dict[int, str]],
+                 copy: VectorCopy | None = None) -> None:
         self.index = index
         self.chunk_ids = chunk_ids
+        self.copy = copy
         self._blocks: list[np.ndarray] = []  # float16 (_BLOCK, dim) each; slot s is row s % _BLOCK of block s // _BLOCK
         self._dim = 0
         self._have = np.zeros(0, dtype=bool)
@@ -70,7 +73,9 @@ class PassageVectors:
             for start in range(0, len(missing), _FETCH_BATCH):
                 batch = missing[start:start + _FETCH_BATCH]
                 names = self.chunk_ids(batch.tolist())
-                got = self.index.vectors(list(names.values()))
+                got = self.copy.passage_vectors(names.values()) if self.copy is not None else {}
+                if len(got) < len(names):  # not copied (yet): from the collection
+                    got.update(self.index.vectors([n for n in names.values() if n not in got]))
                 if not self._dim and got:
                     self._grow(top, len(next(iter(got.values()))))
                 if not self._dim:
