@@ -159,11 +159,13 @@ class AbstentionRules:
                 return m.group(1)
         return ""
 
-    def unmet(self, q: Question, hits: list[Hit], diag: dict) -> str:
+    def unmet(self, q: Question, hits: list[Hit], diag: dict, asks: Question | None = None) -> str:
         """What the question asks for that no passage near it gives ("" when one does). Each rule
         asks what the question needs and whether a passage near it has it, not what these
-        questions say."""
-        question, language = q.text, q.language
+        questions say. `asks`: the words that say what is asked, where `q` reads a question of a
+        message together with the one before it ("welke boete …? en wat is X?": X asks for no fine)."""
+        asks = asks or q
+        question, language = asks.text, q.language
         name = self.unknown_name(question, hits)
         if name:
             diag["unknown_name"] = name
@@ -194,7 +196,7 @@ class AbstentionRules:
                 floor = self.policy.min_quantity_coverage if slot.quantity else self.policy.min_slot_coverage
                 if best < floor:
                     return f"no passage near the question gives the {slot.name} it asks for"
-        if q.shape.quantity:
+        if asks.shape.quantity:
             diag["quantity"] = best_filled(has_quantity)
             if diag["quantity"] < self.policy.min_quantity_coverage:
                 return "no passage near the question gives the number it asks for"

@@ -129,10 +129,21 @@ class Answerer:
             # each question of the message is held to what it asks for; the message is answered
             # when one of them can be, and each later one that can gets its own unit
             asked = [(part, self.searcher.analyse(part.reads_as)) for part in q.parts]
-            unmet = [self.rules.unmet(pq, hits, diag) for _part, pq in asked]
+            unmet = [self.rules.unmet(pq, hits, diag, asks=self.searcher.analyse(part.text)) for part, pq in asked]
             reason = unmet[0] if all(unmet) else ""
             if not reason:
-                ev = with_parts(ev, self._part_leads([a for a, u in zip(asked[1:], unmet[1:]) if not u], hits, ev))
+                met = [a for a, u in zip(asked, unmet) if not u]
+                lead_part = ""
+                if unmet[0]:  # the first question cannot be answered: the lead answers the first that can
+                    part, first = met[0]
+                    found = select_evidence(hits, score_units(hits, lambda h: self.searcher.window_scores(h.passage, first),
+                                                              self.terms.stems, first.known, first.extra, first.shape),
+                                            self.terms.stems, first.shape)
+                    if found.lead is not None:
+                        ev, lead_part = found, part.text
+                later = met[1:] if lead_part or not unmet[0] else met
+                ev = with_parts(ev, self._part_leads(later, hits, ev), lead_part=lead_part,
+                                missing=[part.text for (part, _pq), u in zip(asked, unmet) if u])
         elif not reason:
             reason = self.rules.unmet(q, hits, diag)
         diag["reason"] = reason
@@ -207,7 +218,8 @@ class Answerer:
                 yield from pieces(llm_answer.text)
                 yield llm_answer
                 return
-        texts = {key: self.prompts.message(key, language) for key in ("lead", "more", "part", "before_jeugdwet")}
+        texts = {key: self.prompts.message(key, language) for key in ("lead", "more", "part", "missing",
+                                                                   "before_jeugdwet")}
         parts, citations = compose_parts(hits, ev, texts=texts, language=language)
         if note:
             parts.insert(0, f"{note}\n\n")

@@ -81,8 +81,12 @@ def coverage(stems: set[str], own: dict[str, float], extra: dict[str, float], ex
     return min(1.0, got / total)
 
 
-DEFINES = re.compile(r"^\W*(?:een|de|het|a|an|the)?\s*(?P<term>[\w-]+)\s+(?:is|zijn|betekent|wordt gedefinieerd|is defined|means)\s",
-                      re.I)
+# A sentence that defines a term, in the ways Dutch and English reports do: "Sectorbreed leren is
+# …", "Bij sectorbreed leren gaat het om …", "Onder een calamiteit wordt verstaan …", "Met X
+# bedoelen we …", "X houdt in …", "X refers to …". The term is up to four words.
+DEFINES = re.compile(r"^\W*(?:(?:bij|onder|met|by)\s+)?(?:een|de|het|a|an|the)?\s*(?P<term>[\w-]+(?:\s+[\w-]+){0,3}?)\s+"
+                     r"(?:is|zijn|betekent|houdt in|wordt gedefinieerd|wordt (?:hier )?verstaan|verstaan we|"
+                     r"bedoelen we|wordt bedoeld|gaat het om|is defined|means|refers to|we mean)[\s:]", re.I)
 # A list item "term: what it means" under a lead-in such as "wordt verstaan onder:", the way Dutch
 # laws and regulations define their terms ("calamiteit: niet-beoogde of onverwachte gebeurtenis …").
 DEFINES_ITEM = re.compile(r"^\W*(?P<term>\w[\w '-]{0,60}?):\s+\S")

@@ -98,6 +98,8 @@ class Evidence:
     best_coverage: float
     best_semantic: float
     parts: tuple[tuple[str, Quote], ...] = ()  # for a message of several questions: (a later question, its unit)
+    lead_part: str = ""  # the question the lead answers, when it is not the message's first
+    missing: tuple[str, ...] = ()  # the questions of the message that no passage near them answers
 
     @property
     def quotes(self) -> tuple[Quote, ...]:
@@ -139,8 +141,9 @@ def score_units(hits: Sequence[Hit], window_scores: Callable[[Hit], np.ndarray],
                 score += 0.25
             if shape.definition:
                 m = DEFINES.match(u.display) or (DEFINES_ITEM.match(u.display) if u.kind == "item" else None)
-                if m and set(stems_of(m.group("term"))) & shape.definition:
-                    score += 0.6
+                term = set(stems_of(m.group("term"))) if m else set()
+                if term and term <= shape.definition and 2 * len(term) > len(shape.definition):
+                    score += 0.6  # it defines the term asked about (not "Hoewel calamiteiten … zijn")
             if shape.listing and u.kind == "lead_in":
                 score += 0.1
             if _VOICED.match(u.display):
@@ -271,13 +274,14 @@ def lead_for_part(hits: Sequence[Hit], candidates: list[Candidate], stems_of: Ca
     return None
 
 
-def with_parts(evidence: Evidence, parts: Sequence[tuple[str, Quote]]) -> Evidence:
-    """The evidence with a unit for each later question; points quoted there drop out."""
-    if not parts:
-        return evidence
+def with_parts(evidence: Evidence, parts: Sequence[tuple[str, Quote]], *, lead_part: str = "",
+               missing: Sequence[str] = ()) -> Evidence:
+    """The evidence with a unit for each later question (points quoted there drop out), the
+    question the lead answers when it is not the first, and the questions left unanswered."""
     taken = {(q.hit, i) for _p, q in parts for i in q.indices}
     points = tuple(p for p in evidence.points if not taken & {(p.hit, i) for i in p.indices})
-    return Evidence(evidence.lead, points, evidence.best_coverage, evidence.best_semantic, tuple(parts))
+    return Evidence(evidence.lead, points, evidence.best_coverage, evidence.best_semantic, tuple(parts),
+                    lead_part, tuple(missing))
 
 
 def compose_parts(hits: Sequence[Hit], evidence: Evidence, *, texts: dict[str, str],
@@ -304,9 +308,13 @@ def compose_parts(hits: Sequence[Hit], evidence: Evidence, *, texts: dict[str, s
         return parts, []
     lead = evidence.lead
     frame = texts.get("lead", "")
+    if evidence.lead_part:  # the message's first question has no answer: say which one the lead answers
+        frame = f"{frame} {texts.get('part', '{part}:').format(part=_short(evidence.lead_part))}".strip()
     parts.append(f"{frame} {show(lead)} {cite(lead)}" if frame else f"{show(lead)} {cite(lead)}")
     for question, q in evidence.parts:  # a message of several questions: each later one its own answer
         parts.append(f"\n\n{texts.get('part', '{part}:').format(part=_short(question))} {show(q)} {cite(q)}")
+    for question in evidence.missing:  # and each one that no passage answers is named as such
+        parts.append(f"\n\n{texts.get('missing', '{part}: –').format(part=_short(question))}")
     if evidence.points:
         parts.append(f"\n\n{texts.get('more', '')}".rstrip() + "\n")
         for i, q in enumerate(evidence.points):
@@ -316,9 +324,12 @@ def compose_parts(hits: Sequence[Hit], evidence: Evidence, *, texts: dict[str, s
     return parts, citations
 
 
+_JOINED = re.compile(r"^(?:en|of|maar|and|or|but)\s+(?=\S)", re.I)  # "… ? en wat is X?": the part is "wat is X"
+
+
 def _short(question: str, limit: int = 90) -> str:
     """A question as the answer names it: at most `limit` characters, cut at a word."""
-    question = " ".join(question.split()).rstrip("?").strip()
+    question = _JOINED.sub("", " ".join(question.split()).rstrip("?").strip())
     return question if len(question) <= limit else question[:limit].rsplit(" ", 1)[0] + " …"
 
 
