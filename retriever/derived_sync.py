@@ -1,6 +1,7 @@
 """Brings the passage store, the keyword index and the copy of the vectors in step with the
 Chroma collection, by the passages that changed: new ids, ids gone, and passages rewritten in
-place under the same id (their `changed_at` metadata moved). Nothing is rebuilt whole because one report changed.
+place under the same id (their `changed_at` metadata moved). Nothing is rebuilt whole because
+one report changed.
 
 Several processes on one host share one folder (the workers of `rodedraad serve`): an update
 holds an exclusive lock on `<folder>/update.lock`, and a process that finds the collection's

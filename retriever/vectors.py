@@ -2,9 +2,9 @@
 
 Filtered searches score the allowed passages exactly instead of using Chroma's `where` path
 (slow at scale) or oversampling. Vectors are read the first time a passage is needed, from the
-keyword folder's copy (retriever/vector_copy.py) or else from Chroma, and kept as float16 (77 MB at 100k passages once all are touched). They live in blocks
-of `_BLOCK` slots: a new report's slots past the last block add a block and never copy the
-vectors kept (copying 100k rows stalled the search that first met a new report by 0.3 s); a
+keyword folder's copy (retriever/vector_copy.py) or else from Chroma, and kept as float16 (77 MB
+at 100k passages once all are touched). They live in blocks of `_BLOCK` slots: a new report's
+slots past the last block add a block and never copy the vectors kept (copying 100k rows stalled the search that first met a new report by 0.3 s); a
 block's rows never touched cost nothing (the OS allocates its pages lazily). Slots are never
 reused, so what is kept stays right across updates of the collection.
 """

@@ -3,7 +3,8 @@
 A passage is often about several things; its one vector blurs them. The best window says how
 well its best two sentences answer (on the tune fold: r@5 0.68 → 0.75 beside the passage vector).
 Vectors come from the keyword folder's copy (retriever/vector_copy.py), or else from the windows
-collection by id, and are kept in memory for the passages search touches (float16, least recently used out first), so a repeated question costs no round trip.
+collection by id, and are kept in memory for the passages search touches (float16, least
+recently used out first), so a repeated question costs no round trip.
 """
 from __future__ import annotations
 

@@ -118,9 +118,7 @@ class Answerer:
         q = self.searcher.analyse(question)
         # a message of several questions is answered in order: the lead answers the first one
         first = self.searcher.analyse(q.parts[0].reads_as) if by_part and q.parts else q
-        candidates = score_units(hits, lambda h: self.searcher.window_scores(h.passage, first), self.terms.stems,
-                                 first.known, first.extra, first.shape)
-        ev = select_evidence(hits, candidates, self.terms.stems, first.shape)
+        ev = self._evidence_for(first, hits)
         diag = {"relevance": max((h.relevance for h in hits[: self.policy.passages]), default=0.0),
                 "semantic": ev.best_semantic, "unknown_share": q.unknown_share,
                 "coverage": ev.best_coverage, "quantity": None, "years": True}
@@ -135,19 +133,22 @@ class Answerer:
                 met = [a for a, u in zip(asked, unmet) if not u]
                 lead_part = ""
                 if unmet[0]:  # the first question cannot be answered: the lead answers the first that can
-                    part, first = met[0]
-                    found = select_evidence(hits, score_units(hits, lambda h: self.searcher.window_scores(h.passage, first),
-                                                              self.terms.stems, first.known, first.extra, first.shape),
-                                            self.terms.stems, first.shape)
-                    if found.lead is not None:
-                        ev, lead_part = found, part.text
-                later = met[1:] if lead_part or not unmet[0] else met
-                ev = with_parts(ev, self._part_leads(later, hits, ev), lead_part=lead_part,
-                                missing=[part.text for (part, _pq), u in zip(asked, unmet) if u])
+                    part, pq = met[0]
+                    ev, lead_part = self._evidence_for(pq, hits), part.text
+                    reason = "" if ev.lead is not None else unmet[0]
+                if not reason:
+                    ev = with_parts(ev, self._part_leads(met[1:], hits, ev), lead_part=lead_part,
+                                    missing=[part.text for (part, _pq), u in zip(asked, unmet) if u])
         elif not reason:
             reason = self.rules.unmet(q, hits, diag)
         diag["reason"] = reason
         return ev, not reason, diag
+
+    def _evidence_for(self, asked: Question, hits: list[Hit]) -> Evidence:
+        """The lead and points for one question: its units scored by meaning and words, chosen whole."""
+        candidates = score_units(hits, lambda h: self.searcher.window_scores(h.passage, asked), self.terms.stems,
+                                 asked.known, asked.extra, asked.shape)
+        return select_evidence(hits, candidates, self.terms.stems, asked.shape)
 
     def _part_leads(self, asked: list[tuple[QuestionPart, Question]], hits: list[Hit],
                     ev: Evidence) -> list[tuple[str, Quote]]:
